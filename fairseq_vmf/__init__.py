@@ -1,0 +1,16 @@
+"""fairseq_vmf: continuous-output translation (von Mises-Fisher loss) as a fairseq plugin.
+
+fairseq imports this package as the ``--user-dir`` in every process (trainer, workers,
+generate). Importing it therefore does only cheap work: it imports every submodule that
+registers fairseq components, so registration never depends on fairseq's auto-import
+of ``tasks/`` and ``models/``, and it lets torch's safe checkpoint loader accept fairseq
+checkpoints. fastText, FAISS and SentencePiece are imported only where they are used.
+"""
+
+from . import checkpoint_compat
+from . import data  # noqa: F401  (raw text, tokenization, pipeline steps)
+from . import embeddings  # noqa: F401  (word vectors and the target-embedding table)
+
+__version__ = "0.1.0"
+
+checkpoint_compat.allow_fairseq_checkpoints()

@@ -1,0 +1,155 @@
+"""``fairseq-vmf-embed``: the target-embedding table for a prepared data folder.
+
+Trains fastText vectors on the target side of the training data (or takes a user's
+``.bin`` / ``.vec``), then writes a table aligned row by row with the fairseq target
+dictionary, with its coverage report beside it::
+
+    <data>/embeddings/<name>.<lang>.bin            the trained fastText model (when training)
+    <data>/embeddings/<name>.<lang>.npz            the table: ``vectors`` (V x d), ``symbols``
+    <data>/embeddings/<name>.<lang>.coverage.json  own / composed / missing counts
+"""
+
+import argparse
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import List, Optional
+
+from ..data.steps import StepRunner
+from ..embeddings.target_table import build_target_table, read_coverage, write_coverage
+from ..embeddings.vectors import FastTextSettings, load_vectors, train_fasttext
+from ..errors import InputError
+from .common import add_config_argument, parse_args, run_main
+
+logger = logging.getLogger("fairseq_vmf.embed")
+
+VARIANTS = {
+    # skip-gram with character n-grams (fastText): the paper's target vectors
+    "fasttext": True,
+    # skip-gram over whole words only, like word2vec (the paper's weaker variant)
+    "word2vec": False,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = FastTextSettings()
+    parser = argparse.ArgumentParser(prog="fairseq-vmf-embed", description=__doc__.split("\n")[0])
+    add_config_argument(parser)
+    parser.add_argument("--data", type=Path, help="folder made by fairseq-vmf-prepare")
+    parser.add_argument("--lang", help="language of the table (default: the data folder's target)")
+    parser.add_argument("--dict", type=Path, help="fairseq dictionary (default: <data>/bin/dict.<lang>.txt)")
+    parser.add_argument("--train-text", type=Path,
+                        help="text to train vectors on (default: <data>/text/train.<lang>)")
+    parser.add_argument("--out-dir", type=Path, help="where to write (default: <data>/embeddings)")
+    parser.add_argument("--vectors", type=Path,
+                        help="use this fastText .bin or text .vec file instead of training vectors")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="fasttext",
+                        help="vectors to train: fasttext (skip-gram with character n-grams) or word2vec (whole words)")
+    parser.add_argument("--name", help="file name stem (default: the variant, or the --vectors file's stem)")
+    parser.add_argument("--dim", type=int, default=defaults.dim, help="embedding dimension (checked against --vectors)")
+    parser.add_argument("--epoch", type=int, default=defaults.epoch)
+    parser.add_argument("--min-count", type=int, default=defaults.min_count)
+    parser.add_argument("--minn", type=int, default=defaults.minn, help="shortest character n-gram")
+    parser.add_argument("--maxn", type=int, default=defaults.maxn, help="longest character n-gram")
+    parser.add_argument("--bucket", type=int, default=defaults.bucket, help="hashed n-gram rows")
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--window", type=int, default=defaults.window)
+    parser.add_argument("--negatives", type=int, default=defaults.negatives)
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help="fastText threads; only 1 gives the same vectors on every run")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the random rows of special and missing symbols")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="redo steps whose settings changed and replace files this command did not make")
+    return parser
+
+
+def resolve_paths(args: argparse.Namespace):
+    """Fill --lang, --dict, --train-text and --out-dir from --data where not given."""
+    lang = args.lang
+    if args.data is not None:
+        manifest = args.data / "prepare.json"
+        if not manifest.is_file():
+            raise InputError(f"--data {args.data}: no prepare.json there; run fairseq-vmf-prepare first")
+        lang = lang or json.loads(manifest.read_text(encoding="utf-8"))["tgt"]
+    if not lang:
+        raise InputError("--lang is required when --data is not given")
+    if args.data is None and (args.dict is None or args.out_dir is None):
+        raise InputError("give --data, or both --dict and --out-dir")
+    dict_path = args.dict or args.data / "bin" / f"dict.{lang}.txt"
+    train_text = args.train_text or (args.data / "text" / f"train.{lang}" if args.data else None)
+    out_dir = args.out_dir or args.data / "embeddings"
+    if not dict_path.is_file():
+        raise InputError(f"{dict_path}: target dictionary not found")
+    return lang, dict_path, train_text, out_dir
+
+
+def build(args: argparse.Namespace) -> Path:
+    """Train or load vectors and write the table; returns the table's path."""
+    from fairseq.data import Dictionary
+
+    lang, dict_path, train_text, out_dir = resolve_paths(args)
+    if args.dim <= 0:
+        raise InputError(f"--dim {args.dim}: must be positive")
+    steps = StepRunner(out_dir, overwrite=args.overwrite)
+    name = args.name or (args.vectors.stem if args.vectors else args.variant)
+    vectors_path = args.vectors
+    settings = None
+    if vectors_path is None:
+        if train_text is None or not train_text.is_file():
+            raise InputError(f"{train_text}: training text not found (pass --train-text or --vectors)")
+        settings = FastTextSettings(
+            dim=args.dim, subwords=VARIANTS[args.variant], epoch=args.epoch, min_count=args.min_count,
+            minn=args.minn, maxn=args.maxn, bucket=args.bucket, lr=args.lr, window=args.window,
+            negatives=args.negatives, threads=args.threads,
+        )
+        vectors_path = out_dir / f"{name}.{lang}.bin"
+        steps.run(
+            f"fasttext.{name}.{lang}",
+            [vectors_path],
+            asdict(settings),
+            lambda: train_fasttext(train_text, vectors_path, settings),
+            inputs=[train_text],
+        )
+    elif not vectors_path.is_file():
+        raise InputError(f"--vectors {vectors_path}: file not found")
+
+    table_path = out_dir / f"{name}.{lang}.npz"
+    coverage_path = out_dir / f"{name}.{lang}.coverage.json"
+
+    def make_table():
+        dictionary = Dictionary.load(str(dict_path))
+        vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
+        table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed)
+        table.save(table_path)
+        write_coverage(coverage_path, coverage, {
+            "vectors": str(vectors_path),
+            "dictionary": str(dict_path),
+            "dim": table.dim,
+            "rows": len(table.symbols),
+            "seed": args.seed,
+            "fasttext": asdict(settings) if settings else None,
+        })
+
+    steps.run(
+        f"table.{name}.{lang}",
+        [table_path, coverage_path],
+        {"seed": args.seed, "dim": args.dim},
+        make_table,
+        inputs=[dict_path, vectors_path],
+    )
+    print(f"target embeddings: {table_path}")
+    print(f"coverage: {read_coverage(coverage_path).summary()}")
+    return table_path
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    build(parse_args(build_parser(), argv))
+
+
+def cli_main() -> None:
+    run_main(main, "fairseq-vmf-embed")
+
+
+if __name__ == "__main__":
+    cli_main()

@@ -1,0 +1,78 @@
+"""What every ``fairseq-vmf-*`` command shares: YAML configs, logging, error reporting."""
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from ..errors import InputError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_raw_dir() -> Path:
+    """``../shared/data/multi30k`` beside the checkout (or the current folder), if present."""
+    candidates = [Path.cwd() / "../shared/data/multi30k", REPO_ROOT / "../shared/data/multi30k"]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate.resolve()
+    return candidates[0]
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="YAML",
+        help="YAML file of option defaults (keys are option names with _ for -); "
+        "options on the command line override it",
+    )
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse ``argv``, taking defaults from ``--config`` when given."""
+    pre, _ = parser.parse_known_args(argv)
+    if getattr(pre, "config", None):
+        import yaml
+
+        path = Path(pre.config)
+        if not path.is_file():
+            raise InputError(f"--config {path}: file not found")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as err:
+            raise InputError(f"--config {path}: not valid YAML ({err})") from None
+        if not isinstance(values, dict):
+            raise InputError(f"--config {path}: expected a mapping of option names to values")
+        known = {action.dest for action in parser._actions}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"--config {path}: unknown option(s) {', '.join(unknown)}")
+        parser.set_defaults(**values)
+    return parser.parse_args(argv)
+
+
+def setup_logging() -> None:
+    """fairseq's log format, so our lines read like fairseq-train's."""
+    logging.basicConfig(
+        format="%(asctime)s | %(levelname)s | %(name)s | %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        level=os.environ.get("LOGLEVEL", "INFO").upper(),
+        stream=sys.stderr,
+    )
+
+
+def run_main(main: Callable[[Optional[List[str]]], None], prog: str, argv: Optional[List[str]] = None) -> None:
+    """Run ``main``; report :class:`InputError` as one line and exit status 2."""
+    setup_logging()
+    try:
+        main(argv)
+    except InputError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def print_user_dir() -> None:
+    """Entry point ``fairseq-vmf-user-dir``: the path to pass as ``--user-dir``."""
+    print(Path(__file__).resolve().parents[1])

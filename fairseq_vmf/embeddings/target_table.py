@@ -1,0 +1,196 @@
+"""The fixed target-embedding table: one unit vector per fairseq target-dictionary symbol.
+
+Row *i* is the embedding of dictionary symbol *i*. Continuous-output models are
+trained to predict these rows and decode by searching them, so the table is frozen.
+
+Rows of symbols that are not words (policy; see the README, "Target embeddings"):
+
+* ``<s>``, ``<pad>``, ``</s>``, ``<unk>`` and fairseq's ``madeupwordNNNN`` fillers get
+  random unit vectors, mutually orthogonal when the dimension allows, drawn from
+  ``seed``. Random directions in hundreds of dimensions are nearly orthogonal to every
+  word vector, so ``</s>`` and ``<unk>`` can be predicted and found by nearest-neighbour
+  search without being confused with a word (fastText's own ``</s>`` vector, trained as
+  the end-of-line context, lies close to ``.``). A zero row would make cosines NaN.
+* A dictionary word with no vector of its own gets one composed from its character
+  n-grams when the vectors come from a fastText ``.bin`` with subwords, and otherwise a
+  random unit vector (reported as *missing*).
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import InputError
+from .vectors import COMPOSED, MISSING, OWN
+
+# fairseq's Dictionary: <s>, <pad>, </s>, <unk> at indices 0-3, then the words; a
+# dictionary padded to a multiple of 8 ends with "madeupword0000", "madeupword0001"...
+FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
+FILLER_PREFIX = "madeupword"
+
+
+def is_special(symbol: str) -> bool:
+    """Whether ``symbol`` is one of fairseq's non-word symbols."""
+    return symbol in FAIRSEQ_SPECIALS or (symbol.startswith(FILLER_PREFIX) and symbol[len(FILLER_PREFIX):].isdigit())
+
+
+def special_vectors(count: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` random unit vectors, orthonormal when ``count <= dim``."""
+    gaussian = rng.standard_normal((dim, count))
+    if count <= dim:
+        basis, _ = np.linalg.qr(gaussian)
+        return basis.T.astype(np.float32)
+    return _unit_rows(gaussian.T).astype(np.float32)
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / norms
+
+
+@dataclass
+class Coverage:
+    """How each dictionary row got its vector."""
+
+    own: int = 0
+    composed: int = 0
+    missing: int = 0
+    special: int = 0
+    missing_examples: List[str] = field(default_factory=list)
+    # Largest cosine between any special row and any word row: how well separated they are.
+    max_special_word_cosine: float = 0.0
+
+    @property
+    def words(self) -> int:
+        return self.own + self.composed + self.missing
+
+    def summary(self) -> str:
+        words = max(self.words, 1)
+        return (
+            f"{self.words} words: {self.own} own vector ({100 * self.own / words:.1f}%), "
+            f"{self.composed} composed from n-grams ({100 * self.composed / words:.1f}%), "
+            f"{self.missing} missing ({100 * self.missing / words:.1f}%); "
+            f"{self.special} special symbols (max cosine to a word {self.max_special_word_cosine:.3f})"
+        )
+
+
+@dataclass
+class TargetEmbeddingTable:
+    """``vectors[i]`` (float32, unit norm) is the embedding of ``symbols[i]``."""
+
+    symbols: List[str]
+    vectors: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def save(self, path: Path) -> None:
+        """Write ``path`` (``.npz``: ``vectors`` and ``symbols``), loadable without pickle."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            np.savez(handle, vectors=self.vectors, symbols=np.array(self.symbols, dtype=str))
+
+    @classmethod
+    def load(cls, path: Path) -> "TargetEmbeddingTable":
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: target embedding table not found")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vectors = data["vectors"].astype(np.float32)
+                symbols = [str(s) for s in data["symbols"]]
+        except (ValueError, KeyError, OSError) as err:
+            raise InputError(f"{path}: not a target embedding table ({err})") from None
+        if vectors.ndim != 2 or len(symbols) != vectors.shape[0]:
+            raise InputError(f"{path}: {len(symbols)} symbols but vectors of shape {vectors.shape}")
+        norms = np.linalg.norm(vectors, axis=1)
+        if not np.all(np.isfinite(vectors)) or np.any(np.abs(norms - 1) > 1e-3):
+            raise InputError(f"{path}: rows must be finite unit vectors")
+        return cls(symbols, vectors)
+
+    def check_matches(self, dictionary_symbols: Sequence[str], where: str) -> None:
+        """Fail unless row *i* belongs to dictionary symbol *i* for every *i*."""
+        if list(dictionary_symbols) == self.symbols:
+            return
+        if len(dictionary_symbols) != len(self.symbols):
+            raise InputError(
+                f"{where}: table has {len(self.symbols)} rows but the dictionary has "
+                f"{len(dictionary_symbols)} symbols; rebuild it with fairseq-vmf-embed"
+            )
+        first = next(i for i, (a, b) in enumerate(zip(dictionary_symbols, self.symbols)) if a != b)
+        raise InputError(
+            f"{where}: row {first} is {self.symbols[first]!r} but dictionary symbol {first} "
+            f"is {dictionary_symbols[first]!r}; rebuild the table with fairseq-vmf-embed"
+        )
+
+
+def build_target_table(symbols: Sequence[str], vectors, seed: int = 1) -> Tuple[TargetEmbeddingTable, Coverage]:
+    """Fill one unit row per symbol from ``vectors`` (see the module docstring for the policy).
+
+    Args:
+        symbols: the target dictionary's symbols in index order (``Dictionary.symbols``).
+        vectors: a source with ``dim`` and ``lookup(word) -> (vector or None, kind)``.
+        seed: seeds the random rows (specials and missing words); same inputs and seed,
+            same table.
+    """
+    rng = np.random.default_rng(seed)
+    dim = vectors.dim
+    table = np.zeros((len(symbols), dim), dtype=np.float32)
+    coverage = Coverage()
+    special_rows = [i for i, s in enumerate(symbols) if is_special(s)]
+    table[special_rows] = special_vectors(len(special_rows), dim, rng)
+    coverage.special = len(special_rows)
+    missing_rows = []
+    for i, symbol in enumerate(symbols):
+        if is_special(symbol):
+            continue
+        vector, kind = vectors.lookup(symbol)
+        if kind == MISSING or vector is None or not np.any(vector):
+            missing_rows.append(i)
+            coverage.missing += 1
+            if len(coverage.missing_examples) < 20:
+                coverage.missing_examples.append(symbol)
+            continue
+        table[i] = vector
+        coverage.own += kind == OWN
+        coverage.composed += kind == COMPOSED
+    if missing_rows:
+        table[missing_rows] = _unit_rows(rng.standard_normal((len(missing_rows), dim)))
+    table = _unit_rows(table.astype(np.float64)).astype(np.float32)
+    word_rows = [i for i, s in enumerate(symbols) if not is_special(s)]
+    if special_rows and word_rows:
+        coverage.max_special_word_cosine = float((table[special_rows] @ table[word_rows].T).max())
+    return TargetEmbeddingTable(list(symbols), table), coverage
+
+
+def write_coverage(path: Path, coverage: Coverage, extra: Dict) -> None:
+    """Store the coverage counts (and how the table was made) as JSON beside the table."""
+    record = {
+        "own": coverage.own,
+        "composed": coverage.composed,
+        "missing": coverage.missing,
+        "special": coverage.special,
+        "words": coverage.words,
+        "max_special_word_cosine": round(coverage.max_special_word_cosine, 6),
+        "missing_examples": coverage.missing_examples,
+        **extra,
+    }
+    Path(path).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_coverage(path: Path) -> Coverage:
+    """The counts stored by :func:`write_coverage`."""
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    return Coverage(
+        own=record["own"],
+        composed=record["composed"],
+        missing=record["missing"],
+        special=record["special"],
+        missing_examples=record["missing_examples"],
+        max_special_word_cosine=record["max_special_word_cosine"],
+    )
