@@ -18,7 +18,7 @@ INSTALL_REQUIRES = [
     "omegaconf==2.3.1",
     # imported at module level by fairseq tasks/criteria that fairseq auto-imports
     "scikit-learn==1.9.1",
-    "fasttext==0.9.3",
+    "fasttext-community==0.11.9",
     "faiss-cpu==1.15.1",
     "sacrebleu==2.6.0",
     "sentencepiece==0.2.3",

@@ -15,25 +15,17 @@ import torch
 
 
 def fairseq_checkpoint_globals() -> list:
-    """The classes and functions a fairseq 0.12 checkpoint may pickle."""
-    safe = [argparse.Namespace]
-    # numpy arrays and scalars (metric meters, ``--eval-bleu`` counts). Looked up by
-    # attribute so the list follows numpy's internal module names across versions.
-    multiarray = getattr(np, "_core", None) or np.core
-    safe += [
-        multiarray.multiarray._reconstruct,
-        multiarray.multiarray.scalar,
-        np.ndarray,
-        np.dtype,
-    ]
-    # numpy >= 1.25 pickles dtypes as instances of their per-type classes.
-    dtypes = getattr(np, "dtypes", None)
-    if dtypes is not None:
-        safe += [
-            getattr(dtypes, name)
-            for name in ("Float64DType", "Float32DType", "Int64DType", "Int32DType", "BoolDType")
-            if hasattr(dtypes, name)
-        ]
+    """The classes and functions a fairseq 0.12 checkpoint may pickle.
+
+    ``argparse.Namespace``: the model config of args-style models. numpy arrays (the
+    ``--eval-bleu`` n-gram counts in the saved metric meters) and numpy float scalars
+    (metric values computed with numpy): data-only types, safe to rebuild.
+    """
+    # numpy 2 moved numpy.core to numpy._core; checkpoints name the module they were saved with.
+    multiarray = (getattr(np, "_core", None) or np.core).multiarray
+    safe = [argparse.Namespace, multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
+    if hasattr(np, "dtypes"):  # numpy >= 1.25 pickles dtypes by their class
+        safe += [getattr(np.dtypes, f"{kind}DType") for kind in ("Int64", "Int32", "Float64", "Float32", "Bool")]
     return safe
 
 

@@ -176,7 +176,7 @@ def write_coverage(path: Path, coverage: Coverage, extra: Dict) -> None:
         "missing": coverage.missing,
         "special": coverage.special,
         "words": coverage.words,
-        "max_special_word_cosine": round(coverage.max_special_word_cosine, 6),
+        "max_special_word_cosine": coverage.max_special_word_cosine,
         "missing_examples": coverage.missing_examples,
         **extra,
     }

@@ -63,12 +63,8 @@ def train_fasttext(text_file: Path, out_bin: Path, settings: FastTextSettings) -
     try:
         model = fasttext.train_unsupervised(str(text_file), **kwargs)
     except RuntimeError as err:
-        # fastText aborts with "Encountered NaN." on some tiny corpora (seen with
-        # word-only models below 100 dimensions): say what to change.
-        raise InputError(
-            f"{text_file}: fastText training failed ({err}); on a small corpus try "
-            "--dim 100 or more, or the subword model"
-        ) from None
+        # fastText aborts with "Encountered NaN." when training diverges.
+        raise InputError(f"{text_file}: fastText training failed ({err}); try a lower --lr") from None
     out_bin = Path(out_bin)
     out_bin.parent.mkdir(parents=True, exist_ok=True)
     model.save_model(str(out_bin))

@@ -1,0 +1,132 @@
+import numpy as np
+import pytest
+from fairseq.data import Dictionary
+
+from fairseq_vmf.embeddings.target_table import (
+    TargetEmbeddingTable,
+    build_target_table,
+    is_special,
+    read_coverage,
+    write_coverage,
+)
+from fairseq_vmf.embeddings.vectors import COMPOSED, MISSING, OWN
+from fairseq_vmf.errors import InputError
+
+
+class FakeVectors:
+    """Hand-written vectors: own for some words, composed for others, none for the rest."""
+
+    dim = 4
+
+    def __init__(self):
+        self.own = {"chat": [3.0, 0, 0, 4.0], "chien": [0, 2.0, 0, 0], "rouge": [1.0, 1.0, 1.0, 1.0]}
+        self.composed = {"chaton": [0, 0, 5.0, 0]}
+
+    def lookup(self, word):
+        if word in self.own:
+            return np.array(self.own[word], dtype=np.float32), OWN
+        if word in self.composed:
+            return np.array(self.composed[word], dtype=np.float32), COMPOSED
+        return None, MISSING
+
+
+@pytest.fixture
+def dictionary():
+    d = Dictionary()
+    for word, count in [("chat", 5), ("chien", 4), ("rouge", 3), ("chaton", 2), ("zzz", 1)]:
+        d.add_symbol(word, n=count)
+    d.finalize(padding_factor=8)  # 4 specials + 5 words, padded to 16 with 7 fillers
+    return d
+
+
+def test_row_i_is_the_unit_vector_of_symbol_i(dictionary):
+    table, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    assert table.symbols == dictionary.symbols and table.vectors.shape == (16, 4)
+    np.testing.assert_allclose(table.vectors[dictionary.index("chat")], [0.6, 0, 0, 0.8], atol=1e-7)
+    np.testing.assert_allclose(table.vectors[dictionary.index("chien")], [0, 1, 0, 0], atol=1e-7)
+    np.testing.assert_allclose(table.vectors[dictionary.index("rouge")], [0.5] * 4, atol=1e-7)
+    np.testing.assert_allclose(table.vectors[dictionary.index("chaton")], [0, 0, 1, 0], atol=1e-7)
+    np.testing.assert_allclose(np.linalg.norm(table.vectors, axis=1), 1.0, atol=1e-6)
+
+
+def test_coverage_counts(dictionary):
+    _, coverage = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    assert (coverage.own, coverage.composed, coverage.missing) == (3, 1, 1)
+    assert coverage.missing_examples == ["zzz"]
+    assert coverage.special == 4 + 7
+    assert "5 words: 3 own vector (60.0%), 1 composed from n-grams (20.0%), 1 missing (20.0%)" in coverage.summary()
+
+
+def test_fillers_and_fairseq_specials_are_special(dictionary):
+    specials = [s for s in dictionary.symbols if is_special(s)]
+    assert specials[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
+    assert specials[4:] == [f"madeupword{i:04d}" for i in range(7)]
+    assert not is_special("madeupwords") and not is_special("chat")
+
+
+def test_special_rows_are_nonzero_unit_and_orthogonal():
+    d = Dictionary()
+    for i in range(40):
+        d.add_symbol(f"w{i}")
+    table, coverage = build_target_table(d.symbols, RandomVectors(dim=32), seed=3)
+    special = table.vectors[:4]
+    np.testing.assert_allclose(special @ special.T, np.eye(4), atol=1e-6)
+    assert coverage.max_special_word_cosine < 0.9
+
+
+class RandomVectors:
+    def __init__(self, dim):
+        self.dim = dim
+        self.rng = np.random.default_rng(0)
+
+    def lookup(self, word):
+        return self.rng.standard_normal(self.dim).astype(np.float32), OWN
+
+
+def test_same_seed_same_table_other_seed_other_specials(dictionary):
+    first, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    second, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    other, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=2)
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    eos, missing = dictionary.eos(), dictionary.index("zzz")
+    assert not np.allclose(first.vectors[eos], other.vectors[eos])
+    assert not np.allclose(first.vectors[missing], other.vectors[missing])
+
+
+def test_missing_word_gets_a_random_unit_row_not_zero(dictionary):
+    table, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    row = table.vectors[dictionary.index("zzz")]
+    assert np.isclose(np.linalg.norm(row), 1.0) and np.count_nonzero(row) == 4
+
+
+def test_save_load_round_trip_and_dictionary_check(dictionary, tmp_path):
+    table, coverage = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    path = tmp_path / "t.npz"
+    table.save(path)
+    loaded = TargetEmbeddingTable.load(path)
+    np.testing.assert_array_equal(loaded.vectors, table.vectors)
+    assert loaded.symbols == dictionary.symbols
+    loaded.check_matches(dictionary.symbols, str(path))
+
+    swapped = list(dictionary.symbols)
+    swapped[4], swapped[5] = swapped[5], swapped[4]
+    with pytest.raises(InputError, match="row 4 is 'chat' but dictionary symbol 4 is 'chien'"):
+        loaded.check_matches(swapped, str(path))
+    with pytest.raises(InputError, match="table has 16 rows but the dictionary has 15 symbols"):
+        loaded.check_matches(dictionary.symbols[:-1], str(path))
+
+    write_coverage(tmp_path / "t.coverage.json", coverage, {"dim": 4})
+    assert read_coverage(tmp_path / "t.coverage.json") == coverage
+
+
+def test_bad_table_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="nope.npz: target embedding table not found"):
+        TargetEmbeddingTable.load(tmp_path / "nope.npz")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not numpy")
+    with pytest.raises(InputError, match="junk.npz: not a target embedding table"):
+        TargetEmbeddingTable.load(junk)
+    unnormalised = tmp_path / "raw.npz"
+    TargetEmbeddingTable(["a", "b"], np.array([[2.0, 0], [0, 1]], dtype=np.float32)).save(unnormalised)
+    with pytest.raises(InputError, match="raw.npz: rows must be finite unit vectors"):
+        TargetEmbeddingTable.load(unnormalised)
