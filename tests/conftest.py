@@ -1,24 +1,11 @@
-"""Shared fixtures: the installed commands, and a small Multi30k slice for pipeline tests."""
+"""Fixtures shared by the test tiers: a small Multi30k slice for pipeline tests."""
 
 import gzip
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
-
-
-def command(name: str) -> str:
-    """Path of a console script installed beside the running interpreter."""
-    return str(Path(sys.executable).parent / name)
-
-
-def run(args, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command from the repository root, capturing text output."""
-    return subprocess.run(args, cwd=kwargs.pop("cwd", REPO), capture_output=True, text=True, **kwargs)
+from tests.helpers import MULTI30K
 
 
 @pytest.fixture(scope="session")

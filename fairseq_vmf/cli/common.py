@@ -32,11 +32,13 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
     """Parse ``argv``, taking defaults from ``--config`` when given."""
-    pre, _ = parser.parse_known_args(argv)
-    if getattr(pre, "config", None):
+    config_only = argparse.ArgumentParser(add_help=False)
+    config_only.add_argument("--config")
+    config_path = config_only.parse_known_args(argv)[0].config
+    if config_path:
         import yaml
 
-        path = Path(pre.config)
+        path = Path(config_path)
         if not path.is_file():
             raise InputError(f"--config {path}: file not found")
         try:
@@ -45,10 +47,12 @@ def parse_args(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> ar
             raise InputError(f"--config {path}: not valid YAML ({err})") from None
         if not isinstance(values, dict):
             raise InputError(f"--config {path}: expected a mapping of option names to values")
-        known = {action.dest for action in parser._actions}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(set(values) - {action.dest for action in parser._actions})
         if unknown:
             raise InputError(f"--config {path}: unknown option(s) {', '.join(unknown)}")
+        for action in parser._actions:
+            if action.dest in values:
+                action.required = False  # the config provides it
         parser.set_defaults(**values)
     return parser.parse_args(argv)
 
