@@ -93,6 +93,7 @@ def build(args: argparse.Namespace) -> Path:
         raise InputError(f"--dim {args.dim}: must be positive")
     steps = StepRunner(out_dir, overwrite=args.overwrite)
     name = args.name or (args.vectors.stem if args.vectors else args.variant)
+    name = name.removesuffix(f".{lang}")  # "vectors.fr.bin" -> "vectors.fr.npz", not "vectors.fr.fr.npz"
     vectors_path = args.vectors
     settings = None
     if vectors_path is None:
