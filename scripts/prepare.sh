@@ -6,14 +6,15 @@
 #   VARIANT   fasttext (skip-gram with character n-grams, default) or word2vec
 #   VECTORS   a .bin/.vec file of your own to use instead of training vectors
 set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: prepare.sh SRC TGT [OUT]}
 TGT=${2:?usage: prepare.sh SRC TGT [OUT]}
 OUT=${3:-data/multi30k.$SRC-$TGT}
 
-prepare_args=(--src "$SRC" --tgt "$TGT" --out "$OUT")
-[ -n "${RAW_DIR:-}" ] && prepare_args+=(--raw-dir "$RAW_DIR")
+prepare_args=(--config "$REPO/configs/prepare/multi30k_words.yaml" --src "$SRC" --tgt "$TGT" --out "$OUT")
+if [ -n "${RAW_DIR:-}" ]; then prepare_args+=(--raw-dir "$RAW_DIR"); fi
 fairseq-vmf-prepare "${prepare_args[@]}"
 
-embed_args=(--data "$OUT" --variant "${VARIANT:-fasttext}")
-[ -n "${VECTORS:-}" ] && embed_args+=(--vectors "$VECTORS")
+embed_args=(--config "$REPO/configs/embeddings/${VARIANT:-fasttext}.yaml" --data "$OUT")
+if [ -n "${VECTORS:-}" ]; then embed_args+=(--vectors "$VECTORS"); fi
 fairseq-vmf-embed "${embed_args[@]}"

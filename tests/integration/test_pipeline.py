@@ -168,3 +168,18 @@ def test_moses_round_trip_on_multi30k_val(multi30k_dir):
         lines = [" ".join(line.split()) for line in read_lines(multi30k_dir / f"val.{lang}.gz")]
         back = moses_detokenize(moses_tokenize(lines, lang), lang)
         assert sum(a == b for a, b in zip(lines, back)) / len(lines) >= 0.99, lang
+
+
+def test_shell_recipe_prepares_another_pair(small_raw_dir, tmp_path):
+    import os
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, RAW_DIR=str(small_raw_dir), VARIANT="word2vec",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "de-en"
+    result = run(["bash", "scripts/prepare.sh", "de", "en", str(out)], env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((out / "prepare.json").read_text())["lines"]["train"] == 400
+    table = TargetEmbeddingTable.load(out / "embeddings" / "word2vec.en.npz")
+    assert table.dim == 300 and table.symbols[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
