@@ -8,8 +8,12 @@ checkpoints. fastText, FAISS and SentencePiece are imported only where they are 
 """
 
 from . import checkpoint_compat
+from . import maths  # noqa: F401  (log C_m, losses: plain torch)
+from . import criterions  # noqa: F401  (registers vmf, cosine, l2, max_margin)
 from . import data  # noqa: F401  (raw text, tokenization, pipeline steps)
 from . import embeddings  # noqa: F401  (word vectors and the target-embedding table)
+
+from .maths import log_cmk, log_cmk_approx  # noqa: F401  (public maths)
 
 __version__ = "0.1.0"
 

@@ -46,6 +46,20 @@ def special_vectors(count: int, dim: int, rng: np.random.Generator) -> np.ndarra
     return _unit_rows(gaussian.T).astype(np.float32)
 
 
+def unit_row_problem(vectors: np.ndarray, tolerance: float = 1e-3) -> str:
+    """'' if every row is a finite unit vector, else what is wrong with the first bad row."""
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        return f"row {int(np.argmin(finite))} is not finite"
+    norms = np.linalg.norm(vectors, axis=1)
+    wrong = np.abs(norms - 1.0) > tolerance
+    if wrong.any():
+        row = int(np.argmax(wrong))
+        kind = "zero-norm" if norms[row] == 0 else f"of norm {norms[row]:.4g}, not unit-norm"
+        return f"row {row} is {kind} (zero rows make cosines NaN)"
+    return ""
+
+
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / norms
@@ -108,9 +122,11 @@ class TargetEmbeddingTable:
             raise InputError(f"{path}: not a target embedding table ({err})") from None
         if vectors.ndim != 2 or len(symbols) != vectors.shape[0]:
             raise InputError(f"{path}: {len(symbols)} symbols but vectors of shape {vectors.shape}")
-        norms = np.linalg.norm(vectors, axis=1)
-        if not np.all(np.isfinite(vectors)) or np.any(np.abs(norms - 1) > 1e-3):
-            raise InputError(f"{path}: rows must be finite unit vectors")
+        if vectors.ndim == 2 and vectors.shape[1] < 2:
+            raise InputError(f"{path}: vectors have dimension {vectors.shape[1]}; the vMF needs m >= 2")
+        bad = unit_row_problem(vectors)
+        if bad:
+            raise InputError(f"{path}: {bad}; rebuild the table with fairseq-vmf-embed")
         return cls(symbols, vectors)
 
     def check_matches(self, dictionary_symbols: Sequence[str], where: str) -> None:

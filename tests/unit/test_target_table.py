@@ -128,5 +128,13 @@ def test_bad_table_files_are_refused(tmp_path):
         TargetEmbeddingTable.load(junk)
     unnormalised = tmp_path / "raw.npz"
     TargetEmbeddingTable(["a", "b"], np.array([[2.0, 0], [0, 1]], dtype=np.float32)).save(unnormalised)
-    with pytest.raises(InputError, match="raw.npz: rows must be finite unit vectors"):
+    with pytest.raises(InputError, match="raw.npz: row 0 is of norm 2, not unit-norm"):
         TargetEmbeddingTable.load(unnormalised)
+    zero_row = tmp_path / "zero.npz"
+    TargetEmbeddingTable(["a", "b"], np.array([[1.0, 0], [0, 0]], dtype=np.float32)).save(zero_row)
+    with pytest.raises(InputError, match="zero.npz: row 1 is zero-norm"):
+        TargetEmbeddingTable.load(zero_row)
+    one_dim = tmp_path / "one_dim.npz"
+    TargetEmbeddingTable(["a", "b"], np.array([[1.0], [-1.0]], dtype=np.float32)).save(one_dim)
+    with pytest.raises(InputError, match="one_dim.npz: vectors have dimension 1; the vMF needs m >= 2"):
+        TargetEmbeddingTable.load(one_dim)

@@ -1,0 +1,167 @@
+"""What every continuous-output criterion shares: the fairseq criterion contract.
+
+A continuous-output model's decoder returns vectors (B, T, m) instead of logits, and
+exposes the frozen target-embedding table (V, m) through ``get_target_embeddings()``
+(row i = unit vector of target-dictionary symbol i). A criterion subclass only says how
+to score one predicted vector against its target row (``token_losses``); this base
+class handles padding, reduction, the logged statistics and their aggregation.
+
+Logged (all as sums, so they add up across workers and across split batches):
+
+* ``loss``: the summed loss over ``sample_size`` (tokens, or sentences with
+  ``--sentence-avg``), in nats. It is not a cross-entropy: the vMF loss can be
+  negative, so no perplexity is derived. Select checkpoints by BLEU or ``nn_acc``.
+* ``cos``: mean cosine between prediction and target embedding;
+* ``kappa``: mean norm of the prediction (the vMF concentration);
+* ``nn_acc`` (validation only): % of tokens whose nearest table row (inner product,
+  padding and ``<s>`` excluded) is the target, found by an exact chunked scan.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from omegaconf import II
+
+from fairseq.criterions import FairseqCriterion
+from fairseq.dataclass import FairseqDataclass
+from fairseq.logging import metrics
+
+from ..errors import InputError
+from ..maths.log_cmk import check_dimension
+from ..maths.losses import autocast_off, full_precision, norms_and_cosines
+from ..maths.vocabulary_scan import DEFAULT_CHUNK_SIZE, best_rows
+
+
+@dataclass
+class ContinuousOutputCriterionConfig(FairseqDataclass):
+    sentence_avg: bool = II("optimization.sentence_avg")
+    neighbour_chunk_size: int = field(
+        default=DEFAULT_CHUNK_SIZE,
+        metadata={"help": "table rows scored at once when searching nearest neighbours "
+                          "(validation accuracy, max-margin negatives); bounds memory to "
+                          "tokens x this"},
+    )
+
+
+def check_target_table(table: torch.Tensor, where: str, tolerance: float = 1e-3) -> None:
+    """Fail with a clear message unless ``table`` is (V, m), m >= 2, with finite unit rows."""
+    if table.dim() != 2:
+        raise InputError(f"{where}: target embedding table must be 2-D (V, m), got shape {tuple(table.shape)}")
+    try:
+        check_dimension(int(table.size(1)), where)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    norms = torch.linalg.vector_norm(table.detach().float(), dim=1)
+    bad = ~torch.isfinite(norms) | ((norms - 1.0).abs() > tolerance)
+    if bool(bad.any()):
+        row = int(bad.nonzero()[0])
+        value = float(norms[row])
+        what = "zero-norm" if value == 0 else f"of norm {value:.4g}"
+        raise InputError(f"{where}: target embedding row {row} is {what}; rows must be finite unit vectors")
+
+
+class ContinuousOutputCriterion(FairseqCriterion):
+    """Base class; subclasses implement ``token_losses``."""
+
+    def __init__(self, task, sentence_avg, neighbour_chunk_size=DEFAULT_CHUNK_SIZE):
+        super().__init__(task)
+        if neighbour_chunk_size < 1:
+            raise InputError(f"--neighbour-chunk-size must be >= 1, got {neighbour_chunk_size}")
+        self.sentence_avg = sentence_avg
+        self.neighbour_chunk_size = neighbour_chunk_size
+        dictionary = task.target_dictionary
+        self.bos_idx = dictionary.bos() if dictionary is not None else None
+        self._checked_tables = set()
+        # A task that loads the table (translation_vmf) exposes it: check it now,
+        # before training starts, rather than at the first batch.
+        table = getattr(task, "target_embeddings", None)
+        if table is not None:
+            self._check_table(torch.as_tensor(table), "target embedding table of the task")
+
+    # -- to implement -------------------------------------------------------------
+    def token_losses(self, pred, target, target_index, table, model):
+        """Loss per position (B, T) of ``pred`` (B, T, m) against ``target`` rows (B, T, m)."""
+        raise NotImplementedError
+
+    # -- contract -------------------------------------------------------------------
+    def _check_table(self, table, where):
+        key = (table.data_ptr(), tuple(table.shape), str(table.device))
+        if key in self._checked_tables:
+            return
+        check_target_table(table, where)
+        self._checked_tables.add(key)
+
+    def _banned_rows(self, table):
+        banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
+        for index in (self.padding_idx, self.bos_idx):
+            if index is not None and 0 <= index < table.size(0):
+                banned[index] = True
+        return banned
+
+    def forward(self, model, sample, reduce=True):
+        net_output = model(**sample["net_input"])
+        pred = net_output[0]
+        table = model.get_target_embeddings()
+        self._check_table(table, f"criterion {type(self).__name__}")
+        if pred.size(-1) != table.size(1):
+            raise InputError(
+                f"the model outputs {pred.size(-1)}-d vectors but the target embedding table "
+                f"is {table.size(1)}-d: build the model with the table's dimension"
+            )
+        target = sample["target"]
+        mask = target.ne(self.padding_idx)
+        target_vectors = table[target]
+        losses = self.token_losses(pred, target_vectors, target, table, model)
+        zero = losses.new_zeros(())
+        loss = torch.where(mask, losses, zero).sum()
+
+        with torch.no_grad(), autocast_off(pred.device):
+            full_pred, full_target = full_precision(pred.detach(), target_vectors)
+            kappa, _, cosine = norms_and_cosines(full_pred, full_target)
+            kappa_sum = torch.where(mask, kappa, zero).sum()
+            cos_sum = torch.where(mask, cosine, zero).sum()
+
+        sample_size = target.size(0) if self.sentence_avg else sample["ntokens"]
+        logging_output = {
+            "loss": loss.data,
+            "ntokens": sample["ntokens"],
+            "nsentences": target.size(0),
+            "sample_size": sample_size,
+            "cos_sum": cos_sum,
+            "kappa_sum": kappa_sum,
+        }
+        if not model.training:
+            with torch.no_grad(), autocast_off(pred.device):
+                flat = full_pred.reshape(-1, full_pred.size(-1))
+                _, nearest = best_rows(
+                    flat, table.to(flat.dtype), self._banned_rows(table), None, self.neighbour_chunk_size
+                )
+                hits = nearest.view_as(target).eq(target) & mask
+            logging_output["nn_correct"] = hits.sum()
+            logging_output["nn_count"] = mask.sum()
+        return loss, sample_size, logging_output
+
+    @classmethod
+    def reduce_metrics(cls, logging_outputs) -> None:
+        def total(key):
+            return float(sum(log.get(key, 0) for log in logging_outputs))
+
+        loss_sum = total("loss")
+        ntokens = total("ntokens")
+        sample_size = total("sample_size")
+        metrics.log_scalar("loss", loss_sum / max(sample_size, 1.0), sample_size, round=4)
+        metrics.log_scalar("cos", total("cos_sum") / max(ntokens, 1.0), ntokens, round=4)
+        metrics.log_scalar("kappa", total("kappa_sum") / max(ntokens, 1.0), ntokens, round=3)
+        nn_count = total("nn_count")
+        if nn_count > 0:
+            metrics.log_scalar("_nn_correct", total("nn_correct"))
+            metrics.log_scalar("_nn_count", nn_count)
+            metrics.log_derived(
+                "nn_acc",
+                lambda meters: round(100.0 * meters["_nn_correct"].sum / meters["_nn_count"].sum, 3)
+                if meters["_nn_count"].sum > 0 else float("nan"),
+            )
+
+    @staticmethod
+    def logging_outputs_can_be_summed() -> bool:
+        return True

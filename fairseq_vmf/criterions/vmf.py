@@ -1,0 +1,79 @@
+"""The von Mises-Fisher negative log-likelihood criterion (``--criterion vmf``)."""
+
+from dataclasses import dataclass, field
+
+from fairseq.criterions import register_criterion
+from fairseq.dataclass import ChoiceEnum
+
+from ..errors import InputError
+from ..maths.losses import cosine_loss, vmf_nll
+from .continuous_output import ContinuousOutputCriterion, ContinuousOutputCriterionConfig
+
+VMF_NORMALISERS = ChoiceEnum(["exact", "approximate"])
+
+
+@dataclass
+class VmfCriterionConfig(ContinuousOutputCriterionConfig):
+    vmf_lambda1: float = field(
+        default=0.02,
+        metadata={"help": "reg1: weight of the penalty lambda1*||e_hat|| on the concentration "
+                          "(paper: 0.02; 0 disables)"},
+    )
+    vmf_lambda2: float = field(
+        default=0.1,
+        metadata={"help": "reg2: scale of the likelihood term -lambda2*e_hat.e(w) (paper: 0.1; "
+                          "1 with lambda1=0 is the plain NLLvMF)"},
+    )
+    vmf_normaliser: VMF_NORMALISERS = field(
+        default="exact",
+        metadata={"help": "log C_m: 'exact' (pure-torch Bessel, exact value and gradient) or "
+                          "'approximate' (the paper's appendix: gradient only approximates, "
+                          "value is not the NLL)"},
+    )
+    vmf_cosine_warmup_updates: int = field(
+        default=0,
+        metadata={"help": "train with the cosine loss for this many updates before switching "
+                          "to vMF (the authors' advice for stability); 0 = off"},
+    )
+
+
+@register_criterion("vmf", dataclass=VmfCriterionConfig)
+class VmfCriterion(ContinuousOutputCriterion):
+    """NLLvMF(e_hat; e(w)) = -log C_m(||e_hat||) - lambda2 e_hat.e(w) + lambda1 ||e_hat||.
+
+    Kumar & Tsvetkov (2019), eq. 3 (lambda1=0, lambda2=1) and its regularised forms
+    (section 3.1, "reg1"/"reg2"). With the defaults it trains like the paper's setup.
+    The loss can be negative; do not read it as a perplexity.
+    """
+
+    def __init__(self, task, sentence_avg, neighbour_chunk_size, vmf_lambda1, vmf_lambda2,
+                 vmf_normaliser, vmf_cosine_warmup_updates):
+        super().__init__(task, sentence_avg, neighbour_chunk_size)
+        if vmf_lambda2 <= 0:
+            raise InputError(f"--vmf-lambda2 must be > 0 (it scales the likelihood term), got {vmf_lambda2}")
+        if vmf_lambda1 < 0:
+            raise InputError(f"--vmf-lambda1 must be >= 0, got {vmf_lambda1}")
+        if vmf_cosine_warmup_updates < 0:
+            raise InputError(f"--vmf-cosine-warmup-updates must be >= 0, got {vmf_cosine_warmup_updates}")
+        self.lambda1 = vmf_lambda1
+        self.lambda2 = vmf_lambda2
+        self.approximate = str(vmf_normaliser) == "approximate"
+        self.cosine_warmup_updates = vmf_cosine_warmup_updates
+
+    def in_cosine_warmup(self, model) -> bool:
+        if self.cosine_warmup_updates == 0 or not model.training:
+            return False
+        get_num_updates = getattr(model, "get_num_updates", None)
+        if get_num_updates is None:
+            raise InputError(
+                "--vmf-cosine-warmup-updates needs a model that tracks its update count "
+                "(the fairseq_vmf continuous_* architectures do)"
+            )
+        return get_num_updates() < self.cosine_warmup_updates
+
+    def token_losses(self, pred, target, target_index, table, model):
+        if self.in_cosine_warmup(model):
+            return cosine_loss(pred, target)
+        if self.approximate and pred.size(-1) < 3:
+            raise InputError("--vmf-normaliser approximate needs an output dimension m >= 3")
+        return vmf_nll(pred, target, self.lambda1, self.lambda2, self.approximate)
