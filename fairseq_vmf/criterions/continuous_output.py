@@ -14,7 +14,7 @@ Logged (all as sums, so they add up across workers and across split batches):
 * ``cos``: mean cosine between prediction and target embedding;
 * ``kappa``: mean norm of the prediction (the vMF concentration);
 * ``nn_acc`` (validation only): % of tokens whose nearest table row (inner product,
-  padding and ``<s>`` excluded) is the target, found by an exact chunked scan.
+  padding, ``<s>`` and filler symbols excluded) is the target, found by an exact chunked scan.
 """
 
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..maths.log_cmk import check_dimension
 from ..maths.losses import autocast_off, full_precision, norms_and_cosines
 from ..maths.vocabulary_scan import DEFAULT_CHUNK_SIZE, best_rows
+from ..modules.continuous_output_head import never_predicted_indices, table_tolerance
 
 
 @dataclass
@@ -70,7 +71,7 @@ class ContinuousOutputCriterion(FairseqCriterion):
         self.sentence_avg = sentence_avg
         self.neighbour_chunk_size = neighbour_chunk_size
         dictionary = task.target_dictionary
-        self.bos_idx = dictionary.bos() if dictionary is not None else None
+        self.never_predicted = never_predicted_indices(dictionary) if dictionary is not None else ()
         self._checked_tables = set()
         # A task that loads the table (translation_vmf) exposes it: check it now,
         # before training starts, rather than at the first batch.
@@ -88,13 +89,13 @@ class ContinuousOutputCriterion(FairseqCriterion):
         key = (table.data_ptr(), tuple(table.shape), str(table.device))
         if key in self._checked_tables:
             return
-        check_target_table(table, where)
+        check_target_table(table, where, table_tolerance(table.dtype))
         self._checked_tables.add(key)
 
     def _banned_rows(self, table):
         banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
-        for index in (self.padding_idx, self.bos_idx):
-            if index is not None and 0 <= index < table.size(0):
+        for index in self.never_predicted:
+            if 0 <= index < table.size(0):
                 banned[index] = True
         return banned
 

@@ -1,0 +1,4 @@
+"""Layers of continuous-output models (no fairseq registration here)."""
+
+from .continuous_output_head import ContinuousOutputHead  # noqa: F401
+from .frozen_table_embedding import FrozenTableEmbedding  # noqa: F401
