@@ -4,10 +4,11 @@ fairseq imports this package as the ``--user-dir`` in every process (trainer, wo
 generate). Importing it therefore does only cheap work: it imports every submodule that
 registers fairseq components, so registration never depends on fairseq's auto-import
 of ``tasks/`` and ``models/``, and it lets torch's safe checkpoint loader accept fairseq
-checkpoints. fastText, FAISS and SentencePiece are imported only where they are used.
+checkpoints; an uncaught ``InputError`` (bad file or flag) prints as one line
+rather than a traceback. fastText, FAISS and SentencePiece are imported only where they are used.
 """
 
-from . import checkpoint_compat
+from . import checkpoint_compat, errors
 from . import maths  # noqa: F401  (log C_m, losses: plain torch)
 from . import criterions  # noqa: F401  (registers vmf, cosine, l2, max_margin)
 from . import models  # noqa: F401  (registers continuous_transformer, continuous_lstm)
@@ -20,3 +21,4 @@ from .maths import log_cmk, log_cmk_approx  # noqa: F401  (public maths)
 __version__ = "0.1.0"
 
 checkpoint_compat.allow_fairseq_checkpoints()
+errors.install_excepthook()

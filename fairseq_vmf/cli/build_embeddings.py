@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=defaults.threads,
                         help="fastText threads; only 1 gives the same vectors on every run")
     parser.add_argument("--seed", type=int, default=1, help="seed for the random rows of special and missing symbols")
+    parser.add_argument("--center", action=argparse.BooleanOptionalAction, default=True,
+                        help="subtract the mean word vector before normalising (default: on; "
+                             "raw fastText vectors share one dominant direction)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo steps whose settings changed and replace files this command did not make")
     return parser
@@ -121,7 +124,7 @@ def build(args: argparse.Namespace) -> Path:
     def make_table():
         dictionary = Dictionary.load(str(dict_path))
         vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
-        table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed)
+        table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed, center=args.center)
         table.save(table_path)
         write_coverage(coverage_path, coverage, {
             "vectors": str(vectors_path),
@@ -129,13 +132,14 @@ def build(args: argparse.Namespace) -> Path:
             "dim": table.dim,
             "rows": len(table.symbols),
             "seed": args.seed,
+            "center": args.center,
             "fasttext": asdict(settings) if settings else None,
         })
 
     steps.run(
         f"table.{name}.{lang}",
         [table_path, coverage_path],
-        {"seed": args.seed, "dim": args.dim},
+        {"seed": args.seed, "dim": args.dim, "center": args.center},
         make_table,
         inputs=[dict_path, vectors_path],
     )

@@ -6,27 +6,8 @@ import numpy as np
 import pytest
 
 from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable
-from tests.helpers import command, run
+from tests.helpers import SMALL_FASTTEXT, command, prepare, run
 
-SMALL_FASTTEXT = ["--dim", "16", "--bucket", "2000", "--epoch", "5"]
-
-
-def prepare(raw_dir, out, *extra):
-    result = run([
-        command("fairseq-vmf-prepare"), "--src", "en", "--tgt", "fr", "--raw-dir", str(raw_dir),
-        "--out", str(out), "--src-spm-vocab", "200", *extra,
-    ])
-    return result
-
-
-@pytest.fixture(scope="module")
-def prepared(small_raw_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("prepared") / "en-fr"
-    result = prepare(small_raw_dir, out)
-    assert result.returncode == 0, result.stderr
-    result = run([command("fairseq-vmf-embed"), "--data", str(out), *SMALL_FASTTEXT])
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def read(path):

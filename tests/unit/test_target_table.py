@@ -40,13 +40,27 @@ def dictionary():
 
 
 def test_row_i_is_the_unit_vector_of_symbol_i(dictionary):
-    table, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1)
+    table, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1, center=False)
     assert table.symbols == dictionary.symbols and table.vectors.shape == (16, 4)
     np.testing.assert_allclose(table.vectors[dictionary.index("chat")], [0.6, 0, 0, 0.8], atol=1e-7)
     np.testing.assert_allclose(table.vectors[dictionary.index("chien")], [0, 1, 0, 0], atol=1e-7)
     np.testing.assert_allclose(table.vectors[dictionary.index("rouge")], [0.5] * 4, atol=1e-7)
     np.testing.assert_allclose(table.vectors[dictionary.index("chaton")], [0, 0, 1, 0], atol=1e-7)
     np.testing.assert_allclose(np.linalg.norm(table.vectors, axis=1), 1.0, atol=1e-6)
+
+
+def test_centring_subtracts_the_mean_word_direction(dictionary):
+    table, _ = build_target_table(dictionary.symbols, FakeVectors(), seed=1, center=True)
+    units = {
+        "chat": np.array([0.6, 0, 0, 0.8]), "chien": np.array([0.0, 1, 0, 0]),
+        "rouge": np.array([0.5] * 4), "chaton": np.array([0.0, 0, 1, 0]),
+    }
+    mean = sum(units.values()) / 4  # "zzz" has no vector: it is not part of the mean
+    for word, unit in units.items():
+        expected = (unit - mean) / np.linalg.norm(unit - mean)
+        np.testing.assert_allclose(table.vectors[dictionary.index(word)], expected, atol=1e-6)
+    words = np.stack([table.vectors[dictionary.index(w)] for w in units])
+    assert np.linalg.norm(words.sum(axis=0)) < np.linalg.norm(sum(units.values()))
 
 
 def test_coverage_counts(dictionary):

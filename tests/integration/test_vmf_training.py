@@ -1,0 +1,111 @@
+"""fairseq-train / fairseq-generate on continuous-output models through the command line."""
+
+import json
+
+import pytest
+
+from tests.helpers import command, run
+
+TINY_TRANSFORMER = [
+    "--arch", "continuous_transformer_small",
+    "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "16", "--decoder-embed-dim", "16",
+    "--encoder-ffn-embed-dim", "32", "--decoder-ffn-embed-dim", "32",
+    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
+]
+TINY_LSTM = [
+    "--arch", "continuous_lstm_small", "--encoder-embed-dim", "16", "--encoder-hidden-size", "16",
+    "--decoder-embed-dim", "16", "--decoder-hidden-size", "16", "--decoder-out-embed-dim", "16",
+]
+
+
+def train_args(prepared, save_dir, *extra):
+    return [
+        command("fairseq-train"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
+        "--task", "translation_vmf", "--target-embeddings", str(prepared / "embeddings" / "fasttext.fr.npz"),
+        "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "1000",
+        "--save-dir", str(save_dir), "--no-progress-bar", "--num-workers", "0", "--seed", "3",
+        "--log-format", "json", "--log-interval", "1", "--no-epoch-checkpoints",
+        *extra,
+    ]
+
+
+def update_losses(stdout):
+    """{update number: training loss} from fairseq's json log lines."""
+    losses = {}
+    for line in stdout.splitlines():
+        if '"num_updates"' in line and '"loss"' in line and "train_inner" in line:
+            record = json.loads(line[line.index("{"):])
+            losses[int(record["num_updates"])] = float(record["loss"])
+    return losses
+
+
+@pytest.mark.parametrize("criterion, arch", [
+    (["--criterion", "vmf"], TINY_TRANSFORMER),
+    (["--criterion", "vmf", "--vmf-normaliser", "approximate", "--vmf-cosine-warmup-updates", "2"], TINY_LSTM),
+    (["--criterion", "cosine"], TINY_TRANSFORMER + ["--tie-target-embeddings"]),
+    (["--criterion", "l2"], TINY_LSTM + ["--tie-target-embeddings"]),
+    (["--criterion", "max_margin", "--margin-negative", "projection"], TINY_TRANSFORMER),
+])
+def test_every_criterion_trains_and_validates_from_the_command_line(prepared, tmp_path, criterion, arch):
+    result = run(train_args(prepared, tmp_path / "ckpt", *arch, *criterion, "--max-update", "6",
+                            "--best-checkpoint-metric", "nn_acc", "--maximize-best-checkpoint-metric"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "continuous output layer:" in log
+    valid = [json.loads(line[line.index("{"):]) for line in log.splitlines() if '"valid_nn_acc"' in line]
+    assert valid and {"valid_loss", "valid_cos", "valid_kappa", "valid_nn_acc"} <= set(valid[-1])
+    assert not any("ppl" in key for key in valid[-1])
+    assert (tmp_path / "ckpt" / "checkpoint_best.pt").is_file()
+
+
+def test_resumed_training_gives_the_same_next_step_loss(prepared, tmp_path):
+    straight = run(train_args(prepared, tmp_path / "straight", *TINY_TRANSFORMER, "--criterion", "vmf",
+                              "--max-update", "5", "--dropout", "0.3", "--disable-validation"))
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    first = run(train_args(prepared, tmp_path / "resumed", *TINY_TRANSFORMER, "--criterion", "vmf",
+                           "--max-update", "4", "--dropout", "0.3", "--disable-validation"))
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = run(train_args(prepared, tmp_path / "resumed", *TINY_TRANSFORMER, "--criterion", "vmf",
+                            "--max-update", "5", "--dropout", "0.3", "--disable-validation"))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Loaded checkpoint" in second.stdout + second.stderr
+    expected = update_losses(straight.stdout + straight.stderr)
+    resumed = update_losses(second.stdout + second.stderr)
+    assert set(expected) == {1, 2, 3, 4, 5} and set(resumed) == {5}
+    assert resumed[5] == pytest.approx(expected[5], abs=1e-3)
+
+
+def test_generate_decodes_a_checkpoint_without_the_table_file(prepared, tmp_path):
+    save_dir = tmp_path / "ckpt"
+    train = run(train_args(prepared, save_dir, *TINY_TRANSFORMER, "--tie-target-embeddings", "--criterion", "vmf",
+                           "--max-update", "4", "--eval-bleu", "--eval-bleu-detok", "moses",
+                           "--eval-bleu-args", '{"beam": 1, "max_len_a": 1.2, "max_len_b": 5}',
+                           "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric"))
+    assert train.returncode == 0, train.stderr[-3000:]
+    assert '"valid_bleu"' in train.stdout + train.stderr
+    generate = run([
+        command("fairseq-generate"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
+        "--task", "translation_vmf", "--path", str(save_dir / "checkpoint_best.pt"),
+        "--beam", "3", "--max-len-a", "1.2", "--max-len-b", "5", "--batch-size", "16",
+        "--required-batch-size-multiple", "1", "--gen-subset", "test",
+    ])
+    assert generate.returncode == 0, generate.stderr[-3000:]
+    out = generate.stdout + generate.stderr
+    assert "Translated 100 sentences" in out
+    assert sum(line.startswith("H-") for line in out.splitlines()) == 100
+    assert "madeupword" not in "".join(line for line in out.splitlines() if line.startswith("H-"))
+
+
+def test_translation_vmf_refuses_a_table_of_another_dictionary(prepared, tmp_path):
+    import numpy as np
+    from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable
+
+    table = TargetEmbeddingTable.load(prepared / "embeddings" / "fasttext.fr.npz")
+    shuffled = TargetEmbeddingTable(table.symbols[:4] + table.symbols[5:] + table.symbols[4:5], np.roll(table.vectors, 0, 0))
+    bad = tmp_path / "other.npz"
+    shuffled.save(bad)
+    args = train_args(prepared, tmp_path / "ckpt", *TINY_TRANSFORMER, "--criterion", "vmf", "--max-update", "1")
+    args[args.index("--target-embeddings") + 1] = str(bad)
+    result = run(args)
+    assert result.returncode != 0
+    assert f"--target-embeddings {bad}: row 4 is" in result.stderr

@@ -1,0 +1,171 @@
+"""continuous_transformer / continuous_lstm: shapes, incremental decoding, tying, counts."""
+
+import argparse
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+import fairseq_vmf  # noqa: F401  (registers the models)
+from fairseq.data import Dictionary
+from fairseq.models import ARCH_MODEL_REGISTRY
+from fairseq_vmf.errors import InputError
+
+TABLE_DIM = 8
+TINY = {
+    "continuous_transformer_small": dict(
+        encoder_embed_dim=16, decoder_embed_dim=16, encoder_ffn_embed_dim=32, decoder_ffn_embed_dim=32,
+        encoder_layers=2, decoder_layers=2, encoder_attention_heads=2, decoder_attention_heads=2,
+        dropout=0.0,
+    ),
+    "continuous_lstm_small": dict(
+        encoder_embed_dim=16, encoder_hidden_size=16, decoder_embed_dim=16, decoder_hidden_size=20,
+        decoder_out_embed_dim=20, dropout=0.0,
+    ),
+    "continuous_lstm": dict(
+        encoder_embed_dim=16, encoder_hidden_size=16, decoder_embed_dim=16, decoder_hidden_size=20,
+        decoder_out_embed_dim=20,
+    ),
+}
+ARCHS = list(TINY)
+
+
+def dictionary(words):
+    d = Dictionary()
+    for w in words:
+        d.add_symbol(w)
+    d.pad_to_multiple_(8)  # adds madeupword fillers, as fairseq-preprocess does
+    return d
+
+
+def make_task(table_rows=None, table_dim=TABLE_DIM):
+    src = dictionary([f"s{i}" for i in range(10)])
+    tgt = dictionary([f"t{i}" for i in range(13)])
+    rows = len(tgt) if table_rows is None else table_rows
+    generator = torch.Generator().manual_seed(0)
+    table = nn.functional.normalize(torch.randn(rows, table_dim, generator=generator), dim=1)
+    return SimpleNamespace(source_dictionary=src, target_dictionary=tgt, target_embeddings=table)
+
+
+def build(arch, task=None, **extra):
+    task = task or make_task()
+    args = argparse.Namespace(arch=arch, **TINY[arch], **extra)
+    model_cls = ARCH_MODEL_REGISTRY[arch]
+    return model_cls.build_model(args, task), task, args
+
+
+def batch(task, bsz=3, src_len=5, tgt_len=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(4, len(task.source_dictionary) - 3, (bsz, src_len), generator=g)
+    prev = torch.randint(4, len(task.target_dictionary) - 3, (bsz, tgt_len), generator=g)
+    prev[:, 0] = task.target_dictionary.eos()
+    return src, torch.full((bsz,), src_len), prev
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_forward_backward_shapes(arch):
+    model, task, _ = build(arch)
+    src, lengths, prev = batch(task)
+    vectors, extra = model(src, lengths, prev)
+    assert vectors.shape == (3, 6, TABLE_DIM)
+    vectors.pow(2).sum().backward()
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all(p.grad is not None for n, p in trainable if "encoder" in n or "output" in n)
+    assert model.get_target_embeddings().shape == (len(task.target_dictionary), TABLE_DIM)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_normalized_probs_are_the_renormalised_vmf_density(arch):
+    model, task, _ = build(arch)
+    model.eval()
+    src, lengths, prev = batch(task)
+    net_output = model(src, lengths, prev)
+    lprobs = model.get_normalized_probs(net_output, log_probs=True)
+    d = task.target_dictionary
+    assert lprobs.shape == (3, 6, len(d))
+    torch.testing.assert_close(lprobs.exp().sum(-1), torch.ones(3, 6))
+    never = [d.pad(), d.bos()] + [i for i, s in enumerate(d.symbols) if s.startswith("madeupword")]
+    assert len(never) > 2 and bool(torch.isinf(lprobs[..., never]).all())
+    allowed = [i for i in range(len(d)) if i not in never]
+    expected = torch.log_softmax(net_output[0] @ model.get_target_embeddings()[allowed].t(), dim=-1)
+    torch.testing.assert_close(lprobs[..., allowed], expected)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("tied", [False, True])
+def test_incremental_decoding_equals_full_decoding(arch, tied):
+    model, task, _ = build(arch, tie_target_embeddings=tied)
+    model.eval()
+    src, lengths, prev = batch(task)
+    with torch.no_grad():
+        full, _ = model(src, lengths, prev)
+        encoder_out = model.encoder(src, src_lengths=lengths)
+        state = {}
+        steps = []
+        for t in range(prev.size(1)):
+            out, _ = model.decoder(prev[:, : t + 1], encoder_out=encoder_out, incremental_state=state)
+            steps.append(out[:, -1])
+    torch.testing.assert_close(torch.stack(steps, dim=1), full, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_tied_table_stays_frozen_and_nothing_trainable_is_vocabulary_sized(arch):
+    model, task, _ = build(arch, tie_target_embeddings=True)
+    vocab = len(task.target_dictionary)
+    table_before = model.get_target_embeddings().clone()
+    head = model.decoder.output_projection
+    for module in (head, model.decoder.embed_tokens):
+        for name, p in module.named_parameters():
+            assert vocab not in p.shape, name
+    output, inputs, total = model.parameter_counts()
+    assert output == (20 if "lstm" in arch else 16) * TABLE_DIM + TABLE_DIM
+    assert inputs == TABLE_DIM * 16  # the projection 8 -> 16, no table rows
+    assert total == sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    projection_before = model.decoder.embed_tokens.projection.weight.clone()
+    src, lengths, prev = batch(task)
+    vectors, _ = model(src, lengths, prev)
+    vectors.sum().backward()
+    optimizer.step()
+    torch.testing.assert_close(model.get_target_embeddings(), table_before, rtol=0, atol=0)
+    assert not torch.equal(model.decoder.embed_tokens.projection.weight, projection_before)
+    # the tied input embedding of a word is its projected table row
+    emb = model.decoder.embed_tokens(torch.tensor([[5]]))
+    torch.testing.assert_close(emb[0, 0], model.decoder.embed_tokens.projection(table_before[5]))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_untied_output_layer_has_no_vocabulary_sized_weight(arch):
+    model, task, _ = build(arch)
+    vocab = len(task.target_dictionary)
+    for name, p in model.decoder.output_projection.named_parameters():
+        assert vocab not in p.shape, name
+    # the table is a buffer (saved in checkpoints), not a parameter
+    assert "decoder.output_projection.target_embeddings" in model.state_dict()
+    assert not any("target_embeddings" in n for n, _ in model.named_parameters())
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_model_builds_from_a_checkpoint_shape_without_the_table(arch):
+    model, task, args = build(arch)
+    state = model.state_dict()
+    bare = make_task()
+    bare.target_embeddings = None
+    again = ARCH_MODEL_REGISTRY[arch].build_model(args, bare)  # args now carry target_embed_dim
+    again.load_state_dict(state)
+    torch.testing.assert_close(again.get_target_embeddings(), model.get_target_embeddings())
+
+
+def test_bad_tables_and_flags_are_named():
+    with pytest.raises(InputError, match="table has 5 rows but the target dictionary has 24 symbols"):
+        build("continuous_transformer_small", task=make_task(table_rows=5))
+    with pytest.raises(InputError, match="--target-embed-dim 12 differs from the target embedding table's dimension 8"):
+        build("continuous_transformer_small", target_embed_dim=12)
+    bare = make_task()
+    bare.target_embeddings = None
+    with pytest.raises(InputError, match="need a target embedding table"):
+        build("continuous_lstm_small", task=bare)
+    with pytest.raises(InputError, match="use --tie-target-embeddings"):
+        build("continuous_transformer_small", share_decoder_input_output_embed=True)
