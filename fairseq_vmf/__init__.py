@@ -12,6 +12,8 @@ from . import checkpoint_compat, errors
 from . import maths  # noqa: F401  (log C_m, losses: plain torch)
 from . import criterions  # noqa: F401  (registers vmf, cosine, l2, max_margin)
 from . import models  # noqa: F401  (registers continuous_transformer, continuous_lstm)
+from . import search  # noqa: F401  (kNN backends; FAISS imported lazily)
+from . import generation  # noqa: F401  (the kNN beam-search generator)
 from . import tasks  # noqa: F401  (registers translation_vmf)
 from . import data  # noqa: F401  (raw text, tokenization, pipeline steps)
 from . import embeddings  # noqa: F401  (word vectors and the target-embedding table)

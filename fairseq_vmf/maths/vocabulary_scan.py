@@ -53,3 +53,25 @@ def best_rows(
         best_score = torch.where(better, chunk_score, best_score)
         best_index = torch.where(better, chunk_index + start, best_index)
     return best_score, best_index
+
+
+@torch.no_grad()
+def log_partition(
+    queries: torch.Tensor,
+    table: torch.Tensor,
+    banned: Optional[torch.Tensor] = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> torch.Tensor:
+    """log sum_j exp(queries[i] . table[j]) over allowed rows j, in table chunks (float32).
+
+    The normaliser of the vMF density renormalised on the table rows (log C_m cancels).
+    Memory N x chunk_size; one pass over the table.
+    """
+    queries = queries.float()
+    total = queries.new_full((queries.size(0),), float("-inf"))
+    for start in range(0, table.size(0), chunk_size):
+        scores = queries @ table[start:start + chunk_size].float().t()
+        if banned is not None:
+            scores.masked_fill_(banned[start:start + chunk_size].unsqueeze(0), float("-inf"))
+        total = torch.logaddexp(total, torch.logsumexp(scores, dim=1))
+    return total

@@ -14,6 +14,7 @@ import logging
 import torch
 
 from ..errors import InputError
+from ..modules import ExtendedVocabularyInputs, FrozenTableEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,20 @@ class ContinuousOutputModelMixin:
 
     def get_normalized_probs(self, net_output, log_probs, sample=None):
         return self.decoder.output_projection.normalized_probs(net_output[0], log_probs)
+
+    def extend_target_embeddings(self, extra: torch.Tensor, unk_idx: int) -> None:
+        """Append rows (words unseen in training) to the table used for decoding.
+
+        Tied decoder inputs read the new rows like any other; untied ones embed the
+        new words as ``<unk>``. Only for decoding: the checkpoint's table is unchanged.
+        """
+        head = self.decoder.output_projection
+        known = head.target_embeddings.size(0)
+        table = head.target_embeddings
+        head.target_embeddings = torch.cat([table, extra.to(device=table.device, dtype=table.dtype)], dim=0)
+        inputs = self.decoder.embed_tokens
+        if not isinstance(inputs, (FrozenTableEmbedding, ExtendedVocabularyInputs)):
+            self.decoder.embed_tokens = ExtendedVocabularyInputs(inputs, known, unk_idx)
 
     def parameter_counts(self):
         """Trainable parameters: (output layer, decoder input embeddings, whole model)."""

@@ -83,17 +83,40 @@ def test_generate_decodes_a_checkpoint_without_the_table_file(prepared, tmp_path
                            "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric"))
     assert train.returncode == 0, train.stderr[-3000:]
     assert '"valid_bleu"' in train.stdout + train.stderr
-    generate = run([
+    generate_args = [
         command("fairseq-generate"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
         "--task", "translation_vmf", "--path", str(save_dir / "checkpoint_best.pt"),
         "--beam", "3", "--max-len-a", "1.2", "--max-len-b", "5", "--batch-size", "16",
         "--required-batch-size-multiple", "1", "--gen-subset", "test",
-    ])
+    ]
+    generate = run(generate_args)
     assert generate.returncode == 0, generate.stderr[-3000:]
     out = generate.stdout + generate.stderr
     assert "Translated 100 sentences" in out
     assert sum(line.startswith("H-") for line in out.splitlines()) == 100
     assert "madeupword" not in "".join(line for line in out.splitlines() if line.startswith("H-"))
+
+    # a larger decoding table: the checkpoint's rows first, then words it never saw
+    import numpy as np
+    from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable
+
+    table = TargetEmbeddingTable.load(prepared / "embeddings" / "fasttext.fr.npz")
+    rng = np.random.default_rng(0)
+    extra = rng.standard_normal((3, table.dim)).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    bigger = tmp_path / "bigger.npz"
+    TargetEmbeddingTable(table.symbols + ["mot-nouveau-1", "mot-nouveau-2", "mot-nouveau-3"],
+                         np.concatenate([table.vectors, extra])).save(bigger)
+    extended = run(generate_args + ["--decode-target-embeddings", str(bigger)])
+    assert extended.returncode == 0, extended.stderr[-3000:]
+    assert f"decoding with {len(table.symbols) + 3} target words (3 added by {bigger})" in extended.stderr
+    assert "Translated 100 sentences" in extended.stdout + extended.stderr
+
+    other = tmp_path / "other.npz"
+    TargetEmbeddingTable(table.symbols, np.roll(table.vectors, 1, axis=1)).save(other)
+    refused = run(generate_args + ["--decode-target-embeddings", str(other)])
+    assert refused.returncode != 0
+    assert f"--decode-target-embeddings {other}: its first {len(table.symbols)} rows differ" in refused.stderr
 
 
 def test_translation_vmf_refuses_a_table_of_another_dictionary(prepared, tmp_path):

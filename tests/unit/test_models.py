@@ -169,3 +169,29 @@ def test_bad_tables_and_flags_are_named():
         build("continuous_lstm_small", task=bare)
     with pytest.raises(InputError, match="use --tie-target-embeddings"):
         build("continuous_transformer_small", share_decoder_input_output_embed=True)
+
+
+@pytest.mark.parametrize("arch", ["continuous_transformer_small", "continuous_lstm_small"])
+@pytest.mark.parametrize("tied", [False, True])
+def test_a_larger_decoding_table_adds_outputs_and_inputs(arch, tied):
+    model, task, _ = build(arch, tie_target_embeddings=tied)
+    model.eval()
+    vocab = len(task.target_dictionary)
+    extra = nn.functional.normalize(torch.randn(5, TABLE_DIM), dim=1)
+    src, lengths, prev = batch(task)
+    with torch.no_grad():
+        before = model.get_normalized_probs(model(src, lengths, prev), log_probs=True)
+        model.extend_target_embeddings(extra, task.target_dictionary.unk())
+        after = model.get_normalized_probs(model(src, lengths, prev), log_probs=True)
+        assert after.shape[-1] == vocab + 5
+        # same logits for the known words, renormalised over more words
+        shift = (before[..., 4:10] - after[..., 4:10])
+        torch.testing.assert_close(shift, shift[..., :1].expand_as(shift), rtol=1e-4, atol=1e-4)
+        prev_new = prev.clone()
+        prev_new[:, 2] = vocab + 3  # a word only the larger table has
+        vectors, _ = model(src, lengths, prev_new)
+        assert torch.isfinite(vectors).all()
+        if not tied:  # untied inputs embed it as <unk>
+            prev_unk = prev.clone()
+            prev_unk[:, 2] = task.target_dictionary.unk()
+            torch.testing.assert_close(vectors, model(src, lengths, prev_unk)[0])

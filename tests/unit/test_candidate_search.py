@@ -1,0 +1,89 @@
+"""kNN backends: same top-k as brute force, excluded rows, approximate recall, auto choice."""
+
+import logging
+
+import pytest
+import torch
+
+from fairseq_vmf.search import candidate_search
+from fairseq_vmf.search import FaissFlatSearch, FaissHnswSearch, TorchExactSearch, build_candidate_search
+
+
+def unit_table(rows, dim, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.normalize(torch.randn(rows, dim, generator=generator), dim=1)
+
+
+def brute_force(queries, table, banned, k):
+    scores = queries @ table.t()
+    scores[:, list(banned)] = float("-inf")
+    return scores.topk(k, dim=1)
+
+
+BANNED = (0, 1, 7, 8)
+
+
+@pytest.mark.parametrize("backend", [
+    lambda t: TorchExactSearch(t, BANNED),
+    lambda t: TorchExactSearch(t, BANNED, chunk_size=37),
+    lambda t: FaissFlatSearch(t, BANNED),
+], ids=["torch", "torch_chunked", "faiss_flat"])
+def test_exact_backends_return_the_brute_force_top_k(backend):
+    table = unit_table(500, 16)
+    queries = torch.randn(40, 16) * 3
+    search = backend(table)
+    expected_scores, expected_indices = brute_force(queries, table, BANNED, 10)
+    scores, indices = search.search(queries, 10)
+    assert torch.equal(indices, expected_indices)
+    torch.testing.assert_close(scores, expected_scores, rtol=1e-5, atol=1e-5)
+    assert not set(indices.flatten().tolist()) & set(BANNED)
+
+
+def test_k_is_capped_by_the_searchable_rows_and_bad_queries_are_named():
+    table = unit_table(12, 4)
+    search = TorchExactSearch(table, BANNED)
+    scores, indices = search.search(torch.randn(3, 4), 100)
+    assert indices.shape == (3, 12 - len(BANNED))
+    with pytest.raises(ValueError, match=r"queries must be \(N, 4\)"):
+        search.search(torch.randn(3, 5), 2)
+    with pytest.raises(ValueError, match="unknown kNN backend 'annoy'"):
+        build_candidate_search(table, BANNED, "annoy")
+
+
+def test_hnsw_recall_at_10_on_a_synthetic_table():
+    table = unit_table(20000, 32, seed=1)
+    # queries near table rows, like trained decoder outputs near their targets
+    generator = torch.Generator().manual_seed(2)
+    picks = torch.randint(0, 20000, (200,), generator=generator)
+    queries = table[picks] * 5 + torch.randn(200, 32, generator=generator) * 2
+    _, expected = brute_force(queries, table, BANNED, 10)
+    _, found = FaissHnswSearch(table, BANNED).search(queries, 10)
+    recall = sum(len(set(a.tolist()) & set(b.tolist())) for a, b in zip(found, expected)) / expected.numel()
+    assert recall >= 0.95, recall
+    assert not set(found.flatten().tolist()) & set(BANNED)
+
+
+def test_auto_picks_torch_for_small_cpu_tables_and_hnsw_for_huge_ones(monkeypatch):
+    table = unit_table(300, 8)
+    assert isinstance(build_candidate_search(table, BANNED), TorchExactSearch)
+    monkeypatch.setattr(candidate_search, "AUTO_APPROXIMATE_ROWS", 100)
+    assert isinstance(build_candidate_search(table, BANNED), FaissHnswSearch)
+
+
+def test_faiss_flat_on_a_cpu_table_stays_on_cpu(caplog):
+    with caplog.at_level(logging.INFO):
+        search = FaissFlatSearch(unit_table(50, 8), BANNED, use_gpu=True)
+    assert not search.on_gpu
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device: checks the GPU path and its fallback")
+def test_faiss_flat_on_gpu_or_clean_fallback(caplog):
+    table = unit_table(5000, 32).cuda()
+    queries = torch.randn(64, 32, device="cuda")
+    with caplog.at_level(logging.INFO):
+        search = build_candidate_search(table, BANNED, "faiss_flat")
+    if not search.on_gpu:
+        assert "FAISS GPU support not available" in caplog.text
+    scores, indices = search.search(queries, 10)
+    assert indices.device == queries.device
+    assert torch.equal(indices, brute_force(queries, table, BANNED, 10)[1])

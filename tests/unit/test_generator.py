@@ -1,0 +1,194 @@
+"""The kNN beam-search generator against brute force and fairseq's stock beam search."""
+
+import argparse
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import fairseq_vmf  # noqa: F401
+from fairseq.data import Dictionary
+from fairseq.models import ARCH_MODEL_REGISTRY
+from fairseq.sequence_generator import SequenceGenerator
+from fairseq_vmf.generation import ContinuousSequenceGenerator
+from fairseq_vmf.generation.continuous_generator import remove_repeated_tokens
+
+DIM = 8
+
+
+def make_model(target_words=40, seed=0, arch="continuous_transformer_small"):
+    torch.manual_seed(seed)
+    src = Dictionary()
+    for i in range(20):
+        src.add_symbol(f"s{i}")
+    tgt = Dictionary()
+    for i in range(target_words):
+        tgt.add_symbol(f"t{i}")
+    tgt.pad_to_multiple_(8)
+    table = nn.functional.normalize(torch.randn(len(tgt), DIM), dim=1)
+    task = SimpleNamespace(source_dictionary=src, target_dictionary=tgt, target_embeddings=table)
+    dims = dict(encoder_embed_dim=16, decoder_embed_dim=16, encoder_ffn_embed_dim=32, decoder_ffn_embed_dim=32,
+                encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+                dropout=0.0) if "transformer" in arch else dict(
+                encoder_embed_dim=16, encoder_hidden_size=16, decoder_embed_dim=16, decoder_hidden_size=16,
+                decoder_out_embed_dim=16, dropout=0.0)
+    model = ARCH_MODEL_REGISTRY[arch].build_model(argparse.Namespace(arch=arch, **dims), task)
+    # scale outputs up so that the distributions are peaked, as in a trained model
+    with torch.no_grad():
+        model.decoder.output_projection.projection.weight.mul_(6.0)
+    return model.eval(), src, tgt
+
+
+def make_sample(src, bsz=4, length=6, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(4, len(src), (bsz, length), generator=g)
+    tokens[:, -1] = src.eos()
+    return {"id": torch.arange(bsz), "net_input": {"src_tokens": tokens, "src_lengths": torch.full((bsz,), length)}}
+
+
+def greedy_by_hand(model, tgt, sample, max_len):
+    never = list(model.decoder.output_projection.never_predicted)
+    table = model.get_target_embeddings()
+    outputs = []
+    for row in range(sample["net_input"]["src_tokens"].size(0)):
+        src = sample["net_input"]["src_tokens"][row:row + 1]
+        prev = torch.tensor([[tgt.eos()]])
+        words = []
+        for _ in range(max_len + 1):
+            vectors, _ = model(src, torch.tensor([src.size(1)]), prev)
+            scores = vectors[0, -1] @ table.t()
+            scores[never] = float("-inf")
+            word = int(scores.argmax())
+            words.append(word)
+            if word == tgt.eos() or len(words) == max_len + 1:
+                break
+            prev = torch.cat([prev, torch.tensor([[word]])], dim=1)
+        if words[-1] != tgt.eos():
+            words[-1] = tgt.eos()  # fairseq forces </s> at the maximum length
+        outputs.append(words)
+    return outputs
+
+
+@pytest.mark.parametrize("arch", ["continuous_transformer_small", "continuous_lstm_small"])
+def test_beam_one_is_brute_force_greedy_nearest_neighbour_decoding(arch):
+    model, src, tgt = make_model(arch=arch)
+    sample = make_sample(src)
+    generator = ContinuousSequenceGenerator([model], tgt, beam_size=1, max_len_a=0, max_len_b=7)
+    with torch.no_grad():
+        hypotheses = generator.generate([model], sample)
+    expected = greedy_by_hand(model, tgt, sample, max_len=7)
+    for hypothesis, words in zip(hypotheses, expected):
+        assert hypothesis[0]["tokens"].tolist() == words
+
+
+@pytest.mark.parametrize("options", [
+    dict(beam_size=4),
+    dict(beam_size=3, len_penalty=0.5, unk_penalty=1.0, min_len=3),
+    dict(beam_size=4, no_repeat_ngram_size=9),  # blocking on, never triggered at this length
+    dict(beam_size=2, normalize_scores=False, max_len_b=4),
+])
+def test_n_best_equals_stock_beam_search_on_the_dense_distribution(options):
+    model, src, tgt = make_model()
+    sample = make_sample(src, bsz=5)
+    kwargs = dict(max_len_a=0, max_len_b=8)
+    kwargs.update(options)
+    stock = SequenceGenerator([model], tgt, **kwargs)
+    ours = ContinuousSequenceGenerator([model], tgt, **kwargs)
+    with torch.no_grad():
+        expected = stock.generate([model], sample)
+        found = ours.generate([model], sample)
+    for want, got in zip(expected, found):
+        assert len(want) == len(got) == kwargs["beam_size"]
+        for a, b in zip(want, got):
+            assert a["tokens"].tolist() == b["tokens"].tolist()
+            assert float(a["score"]) == pytest.approx(float(b["score"]), abs=1e-4)
+            torch.testing.assert_close(a["positional_scores"], b["positional_scores"], rtol=1e-4, atol=1e-4)
+
+
+def test_no_repeat_ngram_blocking_removes_repeated_bigrams():
+    # fairseq 0.12's own CPU blocker compares against the padded end of its token buffer
+    # and blocks nothing (its hypotheses here repeat bigrams); ours blocks on real ids.
+    model, src, tgt = make_model()
+    sample = make_sample(src, bsz=5)
+    ours = ContinuousSequenceGenerator([model], tgt, beam_size=4, max_len_a=0, max_len_b=8, no_repeat_ngram_size=2)
+    plain = ContinuousSequenceGenerator([model], tgt, beam_size=4, max_len_a=0, max_len_b=8)
+    with torch.no_grad():
+        blocked = ours.generate([model], sample)
+        unblocked = plain.generate([model], sample)
+
+    def repeats(tokens):
+        bigrams = list(zip(tokens[:-1], tokens[1:]))
+        return len(bigrams) != len(set(bigrams))
+
+    assert not any(repeats(h["tokens"].tolist()) for hs in blocked for h in hs)
+    assert any(repeats(h["tokens"].tolist()) for hs in unblocked for h in hs)
+
+
+def test_prefix_tokens_take_the_dense_path_and_match_stock():
+    model, src, tgt = make_model()
+    sample = make_sample(src, bsz=3)
+    prefix = torch.tensor([[5, 6], [7, 8], [9, 10]])
+    stock = SequenceGenerator([model], tgt, beam_size=3, max_len_a=0, max_len_b=6)
+    ours = ContinuousSequenceGenerator([model], tgt, beam_size=3, max_len_a=0, max_len_b=6)
+    with torch.no_grad():
+        expected = stock.generate([model], sample, prefix_tokens=prefix)
+        found = ours.generate([model], sample, prefix_tokens=prefix)
+    for want, got in zip(expected, found):
+        assert [h["tokens"].tolist() for h in want] == [h["tokens"].tolist() for h in got]
+        assert got[0]["tokens"][:2].tolist() == want[0]["tokens"][:2].tolist()
+
+
+@pytest.mark.parametrize("score", ["vmf_topk", "cosine"])
+def test_other_scores_keep_the_greedy_choice(score):
+    model, src, tgt = make_model()
+    sample = make_sample(src)
+    reference = ContinuousSequenceGenerator([model], tgt, beam_size=1, max_len_a=0, max_len_b=6)
+    other = ContinuousSequenceGenerator([model], tgt, beam_size=1, max_len_a=0, max_len_b=6, knn_score=score)
+    with torch.no_grad():
+        a = reference.generate([model], sample)
+        b = other.generate([model], sample)
+    assert [h[0]["tokens"].tolist() for h in a] == [h[0]["tokens"].tolist() for h in b]
+    if score == "cosine":
+        assert all(float(h[0]["positional_scores"].max()) <= 1e-6 for h in b)
+
+
+class LargestTensor(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for tensor in out if isinstance(out, (tuple, list)) else [out]:
+            if torch.is_tensor(tensor):
+                self.largest = max(self.largest, tensor.numel())
+        return out
+
+
+def test_large_vocabulary_never_materialises_hypotheses_by_vocabulary():
+    model, src, tgt = make_model(target_words=300_000)
+    vocab = len(tgt)
+    sample = make_sample(src, bsz=8, length=5)
+    beam = 4
+    generator = ContinuousSequenceGenerator([model], tgt, beam_size=beam, max_len_a=0, max_len_b=3, knn_score="vmf")
+    with torch.no_grad():
+        generator.generate([model], make_sample(src, bsz=1))  # builds the search once
+        with LargestTensor() as probe:
+            hypotheses = generator.generate([model], sample)
+    assert len(hypotheses) == 8
+    dense = 8 * beam * vocab
+    table = vocab * DIM
+    # the biggest tensors are the table itself and one chunk of scores, never (bsz*beam) x V
+    assert probe.largest <= max(table, 8 * beam * 65536)
+    assert probe.largest < dense
+
+
+def test_remove_repeated_tokens():
+    hypothesis = {"tokens": torch.tensor([5, 5, 6, 7, 7, 7, 2]), "positional_scores": torch.arange(7.0),
+                  "attention": torch.zeros(3, 7), "alignment": torch.empty(0)}
+    out = remove_repeated_tokens(hypothesis)
+    assert out["tokens"].tolist() == [5, 6, 7, 2]
+    assert out["positional_scores"].tolist() == [0.0, 2.0, 3.0, 6.0]
+    assert out["attention"].shape == (3, 4)
