@@ -3,6 +3,11 @@
 # detokenized text; fails if any sentence is missing from the output.
 #   usage: scripts/translate.sh SRC TGT SAVE_DIR [DATA]
 #   BEAM (default 5)   SPLIT (default test)   TASK (default: from the checkpoint)
+#   DEDUP=1     drop immediately repeated tokens before scoring (the paper's post-processing;
+#               applied to the text, so every system gets it alike)
+#   CKPT        the checkpoint (default SAVE_DIR/checkpoint_best.pt)
+#   TAG         a name for this setting in the output file names
+#   GEN_ARGS    more fairseq-generate flags (e.g. "--replace-unk", "--knn-backend faiss_flat")
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: translate.sh SRC TGT SAVE_DIR [DATA]}
@@ -11,21 +16,26 @@ SAVE=${3:?usage: translate.sh SRC TGT SAVE_DIR [DATA]}
 DATA=${4:-data/multi30k.$SRC-$TGT}
 SPLIT=${SPLIT:-test}
 BEAM=${BEAM:-5}
-CKPT="$SAVE/checkpoint_best.pt"
+CKPT=${CKPT:-$SAVE/checkpoint_best.pt}
 [ -f "$CKPT" ] || { echo "translate.sh: no $CKPT (train first)" >&2; exit 2; }
 TASK=${TASK:-$(python -c "
 import sys, torch, fairseq_vmf
 state = torch.load(sys.argv[1], map_location='cpu')
 print(state['cfg']['task']['_name'])" "$CKPT" 2>/dev/null)}
-OUT="$SAVE/$SPLIT.beam$BEAM"
+OUT="$SAVE/$SPLIT.beam$BEAM${DEDUP:+.dedup}${TAG:+.$TAG}"
 
 # --required-batch-size-multiple 1: with the default of 8 fairseq-generate can drop
 # sentences without a warning (see shared notes); the count check below catches any loss.
 fairseq-generate "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT" \
   --user-dir "$REPO/fairseq_vmf" --task "$TASK" --path "$CKPT" --gen-subset "$SPLIT" \
   --beam "$BEAM" --max-len-a 1.2 --max-len-b 10 --batch-size 64 \
-  --required-batch-size-multiple 1 --num-workers 0 > "$OUT.generate.log"
+  --required-batch-size-multiple 1 --num-workers 0 ${GEN_ARGS:-} > "$OUT.generate.log" 2> "$OUT.generate.err" \
+  || { tail -n 20 "$OUT.generate.err" >&2; exit 1; }
 grep '^H-' "$OUT.generate.log" | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
+if [ -n "${DEDUP:-}" ]; then
+  awk '{ out = ""; prev = ""; for (i = 1; i <= NF; i++) if ($i != prev) { out = out (out == "" ? "" : " ") $i; prev = $i } print out }' \
+    "$OUT.tok" > "$OUT.tok.dedup" && mv "$OUT.tok.dedup" "$OUT.tok"
+fi
 fairseq-vmf-detok --data "$DATA" < "$OUT.tok" > "$OUT.txt"
 REF="$DATA/raw/$SPLIT.$TGT"
 hyps=$(wc -l < "$OUT.txt"); refs=$(wc -l < "$REF")
@@ -33,4 +43,5 @@ if [ "$hyps" -ne "$refs" ]; then
   echo "translate.sh: $hyps hypotheses for $refs references in $REF: fairseq-generate dropped sentences" >&2
   exit 1
 fi
+grep -o 'Translated .*' "$OUT.generate.err" >&2 || true
 sacrebleu "$REF" -i "$OUT.txt" -m bleu -w 2 | tee "$OUT.bleu.json"

@@ -132,3 +132,83 @@ def test_translation_vmf_refuses_a_table_of_another_dictionary(prepared, tmp_pat
     result = run(args)
     assert result.returncode != 0
     assert f"--target-embeddings {bad}: row 4 is" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(prepared, tmp_path_factory):
+    save_dir = tmp_path_factory.mktemp("tiny_vmf")
+    train = run(train_args(prepared, save_dir, *TINY_TRANSFORMER, "--tie-target-embeddings", "--criterion", "vmf",
+                           "--vmf-lambda1", "0", "--vmf-lambda2", "1", "--max-update", "6",
+                           "--disable-validation"))
+    assert train.returncode == 0, train.stderr[-3000:]
+    return save_dir / "checkpoint_last.pt"
+
+
+def interactive(prepared, checkpoint, lines, *extra):
+    return run([
+        command("fairseq-interactive"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
+        "--task", "translation_vmf", "-s", "en", "-t", "fr", "--path", str(checkpoint),
+        "--beam", "3", "--nbest", "2", "--max-len-a", "1.2", "--max-len-b", "5", "--buffer-size", "4",
+        *extra,
+    ], input="".join(line + "\n" for line in lines))
+
+
+def test_interactive_translates_stdin_like_the_stock_generator(prepared, tiny_checkpoint):
+    source = (prepared / "text" / "test.en").read_text(encoding="utf-8").splitlines()[:5]
+    lines = source[:2] + [""] + source[2:]
+    knn = interactive(prepared, tiny_checkpoint, lines)
+    dense = interactive(prepared, tiny_checkpoint, lines, "--dense-generation")
+    assert knn.returncode == dense.returncode == 0, knn.stderr[-3000:]
+
+    def hypotheses(out):
+        return [line for line in out.splitlines() if line.startswith(("H-", "S-"))]
+
+    found = hypotheses(knn.stdout)
+    assert sum(line.startswith("H-") for line in found) == 2 * len(lines)  # --nbest 2, the empty line too
+    want = hypotheses(dense.stdout)
+    assert [l.split("\t")[::2] for l in found] == [l.split("\t")[::2] for l in want]  # ids and text
+
+    too_long = [" ".join(["▁a"] * 1100)]
+    long_knn = interactive(prepared, tiny_checkpoint, too_long)
+    long_dense = interactive(prepared, tiny_checkpoint, too_long, "--dense-generation")
+    assert long_knn.returncode == long_dense.returncode
+    assert hypotheses(long_knn.stdout) == hypotheses(long_dense.stdout)
+
+
+def test_hydra_config_trains_through_fairseq_hydra_train(prepared, tmp_path):
+    from tests.helpers import REPO
+
+    result = run([
+        command("fairseq-hydra-train"), "--config-dir", str(REPO / "configs" / "train"),
+        "--config-name", "vmf_transformer_small",
+        f"common.user_dir={REPO / 'fairseq_vmf'}", f"task.data={prepared / 'bin'}",
+        f"task.target_embeddings={prepared / 'embeddings' / 'fasttext.fr.npz'}",
+        f"checkpoint.save_dir={tmp_path / 'ckpt'}", f"hydra.run.dir={tmp_path / 'hydra'}",
+        "optimization.max_update=2", "task.eval_bleu=false", "checkpoint.best_checkpoint_metric=nn_acc",
+        "model.tie_target_embeddings=false", "+model.encoder_layers=1", "+model.decoder_layers=1",
+    ])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    log = result.stdout + result.stderr
+    assert "continuous output layer" in log and "nn_acc" in log
+    assert (tmp_path / "ckpt" / "checkpoint_last.pt").is_file()
+
+
+def test_translate_recipe_scores_and_refuses_dropped_sentences(prepared, tiny_checkpoint):
+    import os
+
+    from tests.helpers import REPO
+
+    env = dict(os.environ, CKPT=str(tiny_checkpoint), BEAM="2", PATH=f"{command('python').rsplit('/', 1)[0]}:{os.environ['PATH']}")
+    save_dir = str(tiny_checkpoint.parent)
+    ok = run(["bash", str(REPO / "scripts" / "translate.sh"), "en", "fr", save_dir, str(prepared)], env=env)
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert '"signature": "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"' in ok.stdout
+    assert "Translated 100 sentences" in ok.stderr
+    assert len((tiny_checkpoint.parent / "test.beam2.txt").read_text(encoding="utf-8").splitlines()) == 100
+
+    # batches rounded down to a multiple of 8 make fairseq-generate drop sentences silently
+    env["GEN_ARGS"] = "--batch-size 50 --required-batch-size-multiple 8"
+    env["TAG"] = "dropping"
+    dropped = run(["bash", str(REPO / "scripts" / "translate.sh"), "en", "fr", save_dir, str(prepared)], env=env)
+    assert dropped.returncode == 1
+    assert "hypotheses for 100 references" in dropped.stderr and "dropped sentences" in dropped.stderr
