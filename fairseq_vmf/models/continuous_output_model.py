@@ -60,6 +60,12 @@ def add_continuous_args(parser) -> None:
     )
 
 
+def set_default(args, name, value) -> None:
+    """Architecture defaults: keep what the user (or a smaller variant) already set."""
+    if getattr(args, name, None) is None:
+        setattr(args, name, value)
+
+
 def count_trainable(module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 

@@ -13,7 +13,7 @@ from fairseq.models.transformer import base_architecture as transformer_base_arc
 from ..errors import InputError
 from ..modules import ContinuousOutputHead, FrozenTableEmbedding
 from ..modules.continuous_output_head import never_predicted_indices
-from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, table_for_model
+from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, set_default, table_for_model
 
 
 class ContinuousTransformerDecoder(TransformerDecoder):
@@ -71,28 +71,23 @@ class ContinuousTransformerModel(ContinuousOutputModelMixin, TransformerModel):
         return model
 
 
-def _set_default(args, name, value):
-    if getattr(args, name, None) is None:
-        setattr(args, name, value)
-
-
 @register_model_architecture("continuous_transformer", "continuous_transformer")
 def continuous_transformer(args):
     """fairseq's transformer base body (6+6 layers, 512-d, 8 heads) with a continuous output."""
-    _set_default(args, "tie_target_embeddings", False)
+    set_default(args, "tie_target_embeddings", False)
     transformer_base_architecture(args)
 
 
 @register_model_architecture("continuous_transformer", "continuous_transformer_small")
 def continuous_transformer_small(args):
     """A body that trains on Multi30k on 2 CPU cores in minutes: 3+3 layers, 256-d, 4 heads."""
-    _set_default(args, "encoder_embed_dim", 256)
-    _set_default(args, "encoder_ffn_embed_dim", 1024)
-    _set_default(args, "encoder_layers", 3)
-    _set_default(args, "encoder_attention_heads", 4)
-    _set_default(args, "decoder_embed_dim", 256)
-    _set_default(args, "decoder_ffn_embed_dim", 1024)
-    _set_default(args, "decoder_layers", 3)
-    _set_default(args, "decoder_attention_heads", 4)
-    _set_default(args, "dropout", 0.2)
+    set_default(args, "encoder_embed_dim", 256)
+    set_default(args, "encoder_ffn_embed_dim", 1024)
+    set_default(args, "encoder_layers", 3)
+    set_default(args, "encoder_attention_heads", 4)
+    set_default(args, "decoder_embed_dim", 256)
+    set_default(args, "decoder_ffn_embed_dim", 1024)
+    set_default(args, "decoder_layers", 3)
+    set_default(args, "decoder_attention_heads", 4)
+    set_default(args, "dropout", 0.2)
     continuous_transformer(args)
