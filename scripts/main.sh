@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 if [ -x "$VENV/bin/python" ]; then
-  export PATH="$PWD/$VENV/bin:$PATH"
+  export PATH="$(cd "$VENV" && pwd)/bin:$PATH"
 fi
 SRC=${1:-en}
 TGT=${2:-fr}

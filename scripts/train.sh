@@ -29,7 +29,7 @@ common=(
   --optimizer adam --adam-betas '(0.9, 0.98)' --lr 7e-4
   --lr-scheduler inverse_sqrt --warmup-updates 500 --clip-norm 5.0
   --max-tokens "${MAX_TOKENS:-4096}" --seed "${SEED:-1}"
-  --stop-time-hours "$(python -c "print($MINUTES / 60)")" --max-epoch 1000
+  --stop-time-hours "$(awk "BEGIN { print $MINUTES / 60 }")" --max-epoch 1000
   --eval-bleu --eval-bleu-detok moses --eval-bleu-args '{"beam": 1, "max_len_a": 1.2, "max_len_b": 10}'
   --best-checkpoint-metric bleu --maximize-best-checkpoint-metric
   --no-epoch-checkpoints --save-dir "$SAVE" --log-format simple --log-interval 50

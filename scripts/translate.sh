@@ -18,10 +18,12 @@ SPLIT=${SPLIT:-test}
 BEAM=${BEAM:-5}
 CKPT=${CKPT:-$SAVE/checkpoint_best.pt}
 [ -f "$CKPT" ] || { echo "translate.sh: no $CKPT (train first)" >&2; exit 2; }
-TASK=${TASK:-$(python -c "
+PYTHON=${PYTHON:-python}
+TASK=${TASK:-$("$PYTHON" -c "
 import sys, torch, fairseq_vmf
 state = torch.load(sys.argv[1], map_location='cpu')
-print(state['cfg']['task']['_name'])" "$CKPT" 2>/dev/null)}
+print(state['cfg']['task']['_name'])" "$CKPT")} \
+  || { echo "translate.sh: cannot read the task from $CKPT with $PYTHON (set TASK= or PYTHON=)" >&2; exit 2; }
 OUT="$SAVE/$SPLIT.beam$BEAM${DEDUP:+.dedup}${TAG:+.$TAG}"
 
 # --required-batch-size-multiple 1: with the default of 8 fairseq-generate can drop
@@ -31,14 +33,15 @@ fairseq-generate "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT" \
   --beam "$BEAM" --max-len-a 1.2 --max-len-b 10 --batch-size 64 \
   --required-batch-size-multiple 1 --num-workers 0 ${GEN_ARGS:-} > "$OUT.generate.log" 2> "$OUT.generate.err" \
   || { tail -n 20 "$OUT.generate.err" >&2; exit 1; }
-grep '^H-' "$OUT.generate.log" | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
+{ grep '^H-' "$OUT.generate.log" || true; } | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
 if [ -n "${DEDUP:-}" ]; then
   awk '{ out = ""; prev = ""; for (i = 1; i <= NF; i++) if ($i != prev) { out = out (out == "" ? "" : " ") $i; prev = $i } print out }' \
     "$OUT.tok" > "$OUT.tok.dedup" && mv "$OUT.tok.dedup" "$OUT.tok"
 fi
 fairseq-vmf-detok --data "$DATA" < "$OUT.tok" > "$OUT.txt"
 REF="$DATA/raw/$SPLIT.$TGT"
-hyps=$(wc -l < "$OUT.txt"); refs=$(wc -l < "$REF")
+# awk counts a last line without a newline too
+hyps=$(awk 'END { print NR }' "$OUT.txt"); refs=$(awk 'END { print NR }' "$REF")
 if [ "$hyps" -ne "$refs" ]; then
   echo "translate.sh: $hyps hypotheses for $refs references in $REF: fairseq-generate dropped sentences" >&2
   exit 1

@@ -99,6 +99,10 @@ class CandidateEnsemble(EnsembleModel):
         head = model.decoder.output_projection
         table = head.target_embeddings
         word_scores, word_ids = self._candidate_search(table).search(vectors, self.k)
+        missing = self.k - word_scores.size(1)
+        if missing > 0:  # fewer searchable words than k: keep the compact width fixed
+            word_scores = torch.cat([word_scores, word_scores.new_full((len(word_scores), missing), -math.inf)], dim=1)
+            word_ids = torch.cat([word_ids, word_ids.new_full((len(word_ids), missing), self.pad)], dim=1)
         special_scores = vectors @ table[: self.nspecial].float().t()  # (N, 4)
         logits = torch.cat([special_scores, word_scores.float()], dim=1)
         ids = torch.cat([torch.arange(self.nspecial, device=word_ids.device).expand(len(word_ids), -1), word_ids], dim=1)

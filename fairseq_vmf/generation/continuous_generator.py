@@ -33,7 +33,11 @@ class CompactBeamSearch(search.BeamSearch):
 
 
 def remove_repeated_tokens(hypothesis: dict) -> dict:
-    """Drop tokens equal to the one before them (the paper's post-processing)."""
+    """Drop tokens equal to the one before them (the paper's post-processing).
+
+    ``score`` is left as computed for the hypothesis before the removal (it decided the
+    ranking); ``positional_scores`` keeps the entries of the tokens that remain.
+    """
     tokens = hypothesis["tokens"]
     if tokens.numel() < 2:
         return hypothesis
@@ -52,8 +56,9 @@ class ContinuousSequenceGenerator(SequenceGenerator):
     """SequenceGenerator over k nearest target embeddings per hypothesis.
 
     Args (beyond SequenceGenerator's):
-        knn_k: candidates per hypothesis; 0 = 2 x beam (enough for beam search to equal
-            the dense search: it keeps the 2 x beam best of beam x V).
+        knn_k: candidates per hypothesis, at least 2 x beam (the default, 0, means exactly
+            that: enough for beam search to equal the dense search, which keeps the
+            2 x beam best of beam x V).
         knn_backend: 'auto', 'torch', 'faiss_flat', 'faiss_hnsw'.
         knn_score: 'vmf', 'vmf_topk' or 'cosine' (see CandidateEnsemble).
         remove_repeated_tokens: drop immediately repeated tokens from the output.
@@ -61,7 +66,8 @@ class ContinuousSequenceGenerator(SequenceGenerator):
 
     def __init__(self, models, tgt_dict, beam_size=1, knn_k=0, knn_backend="auto", knn_score="vmf",
                  remove_repeated_tokens=False, search_strategy=None, no_repeat_ngram_size=0, **kwargs):
-        k = knn_k if knn_k > 0 else max(2 * beam_size, 2)
+        # fairseq's beam search keeps 2 x beam candidates per sentence: fewer would break it
+        k = max(knn_k, 2 * beam_size, 2)
         ensemble = CandidateEnsemble(models, tgt_dict, k, knn_backend, knn_score, no_repeat_ngram_size)
         plain_beam = search_strategy is None or type(search_strategy) is search.BeamSearch
         strategy = CompactBeamSearch(tgt_dict, ensemble) if plain_beam else search_strategy

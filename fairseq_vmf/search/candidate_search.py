@@ -51,7 +51,8 @@ class TorchExactSearch(CandidateSearch):
 
     def __init__(self, table, never_predicted=(), chunk_size: int = 65536):
         super().__init__(table, never_predicted)
-        self.table = table
+        # float32 scores even for a half-precision model, like the special columns
+        self.table = table if table.dtype in (torch.float32, torch.float64) else table.float()
         self.chunk_size = chunk_size
         self.banned = torch.zeros(self.vocab_size, dtype=torch.bool, device=table.device)
         if self.never_predicted:

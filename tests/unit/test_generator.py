@@ -192,3 +192,31 @@ def test_remove_repeated_tokens():
     assert out["tokens"].tolist() == [5, 6, 7, 2]
     assert out["positional_scores"].tolist() == [0.0, 2.0, 3.0, 6.0]
     assert out["attention"].shape == (3, 4)
+
+
+@pytest.mark.parametrize("knn_k", [1, 500])
+def test_any_knn_k_gives_the_stock_result(knn_k):
+    # k below 2 x beam is raised to it; k above the searchable words is padded with -inf
+    model, src, tgt = make_model(target_words=12)
+    sample = make_sample(src, bsz=3)
+    stock = SequenceGenerator([model], tgt, beam_size=4, max_len_a=0, max_len_b=6)
+    ours = ContinuousSequenceGenerator([model], tgt, beam_size=4, max_len_a=0, max_len_b=6, knn_k=knn_k)
+    with torch.no_grad():
+        expected = stock.generate([model], sample)
+        found = ours.generate([model], sample)
+    for want, got in zip(expected, found):
+        assert [h["tokens"].tolist() for h in want] == [h["tokens"].tolist() for h in got]
+
+
+def test_half_precision_model_decodes_like_float32():
+    model, src, tgt = make_model()
+    sample = make_sample(src, bsz=3)
+    reference = ContinuousSequenceGenerator([model], tgt, beam_size=1, max_len_a=0, max_len_b=6)
+    with torch.no_grad():
+        expected = reference.generate([model], sample)
+    half = model.to(torch.bfloat16)
+    generator = ContinuousSequenceGenerator([half], tgt, beam_size=1, max_len_a=0, max_len_b=6)
+    with torch.no_grad():
+        found = generator.generate([half], sample)
+    assert len(found) == len(expected)
+    assert all(torch.isfinite(h[0]["positional_scores"]).all() for h in found)
