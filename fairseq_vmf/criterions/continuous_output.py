@@ -26,6 +26,7 @@ from fairseq.criterions import FairseqCriterion
 from fairseq.dataclass import FairseqDataclass
 from fairseq.logging import metrics
 
+from ..embeddings.target_table import unit_row_problem
 from ..errors import InputError
 from ..maths.log_cmk import check_dimension
 from ..maths.losses import autocast_off, full_precision, norms_and_cosines
@@ -52,13 +53,10 @@ def check_target_table(table: torch.Tensor, where: str, tolerance: float = 1e-3)
         check_dimension(int(table.size(1)), where)
     except ValueError as err:
         raise InputError(str(err)) from None
-    norms = torch.linalg.vector_norm(table.detach().float(), dim=1)
-    bad = ~torch.isfinite(norms) | ((norms - 1.0).abs() > tolerance)
-    if bool(bad.any()):
-        row = int(bad.nonzero()[0])
-        value = float(norms[row])
-        what = "zero-norm" if value == 0 else f"of norm {value:.4g}"
-        raise InputError(f"{where}: target embedding row {row} is {what}; rows must be finite unit vectors")
+    # once per table (the criterion caches the check), so the host copy is cheap enough
+    problem = unit_row_problem(table.detach().float().cpu().numpy(), tolerance)
+    if problem:
+        raise InputError(f"{where}: target embedding {problem}")
 
 
 class ContinuousOutputCriterion(FairseqCriterion):

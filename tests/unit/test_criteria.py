@@ -147,13 +147,8 @@ def test_padding_is_ignored_and_loss_is_the_sum_over_real_tokens(name):
     assert float(log["kappa_sum"]) == pytest.approx(float(flat_pred.norm(dim=1).sum()), rel=1e-5)
 
     # whatever the model predicts at padded positions does not matter, nor gets gradient
-    pred_hook = {}
-
     def poison(module, args, output):
         vectors, extra = output
-        vectors = vectors.clone()
-        pred_hook["vectors"] = vectors
-        vectors.retain_grad()
         poisoned = torch.where(mask.unsqueeze(-1), vectors, torch.full_like(vectors, 1e4))
         return poisoned, extra
 

@@ -208,15 +208,12 @@ def test_any_knn_k_gives_the_stock_result(knn_k):
         assert [h["tokens"].tolist() for h in want] == [h["tokens"].tolist() for h in got]
 
 
-def test_half_precision_model_decodes_like_float32():
+def test_half_precision_model_decodes_with_finite_scores():
     model, src, tgt = make_model()
     sample = make_sample(src, bsz=3)
-    reference = ContinuousSequenceGenerator([model], tgt, beam_size=1, max_len_a=0, max_len_b=6)
-    with torch.no_grad():
-        expected = reference.generate([model], sample)
     half = model.to(torch.bfloat16)
     generator = ContinuousSequenceGenerator([half], tgt, beam_size=1, max_len_a=0, max_len_b=6)
     with torch.no_grad():
         found = generator.generate([half], sample)
-    assert len(found) == len(expected)
+    assert len(found) == 3
     assert all(torch.isfinite(h[0]["positional_scores"]).all() for h in found)
