@@ -175,6 +175,29 @@ def test_interactive_translates_stdin_like_the_stock_generator(prepared, tiny_ch
     assert hypotheses(long_knn.stdout) == hypotheses(long_dense.stdout)
 
 
+def test_kappa_scale_is_a_sharper_renormalised_vmf(prepared, tiny_checkpoint):
+    source = (prepared / "text" / "test.en").read_text(encoding="utf-8").splitlines()[:4]
+
+    def scored(*extra):
+        out = interactive(prepared, tiny_checkpoint, source, *extra)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return [line for line in out.stdout.splitlines() if line.startswith("H-")]
+
+    def same(a, b):
+        assert [line.split("\t")[::2] for line in a] == [line.split("\t")[::2] for line in b]  # ids, text
+        assert [float(line.split("\t")[1]) for line in a] == pytest.approx([float(line.split("\t")[1]) for line in b], rel=1e-5)
+
+    sharper = scored("--knn-kappa-scale", "2")
+    same(sharper, scored("--knn-kappa-scale", "1", "--temperature", "0.5"))
+    same(sharper, scored("--knn-kappa-scale", "2", "--dense-generation"))
+    flat = scored("--knn-kappa-scale", "1")
+    # different (sharper) log-probabilities for the hypotheses
+    assert [line.split("\t")[1] for line in sharper] != [line.split("\t")[1] for line in flat]
+    bad = interactive(prepared, tiny_checkpoint, source, "--knn-kappa-scale", "0")
+    assert bad.returncode != 0
+    assert "--knn-kappa-scale must be a positive number, got 0" in bad.stderr
+
+
 def test_hydra_config_trains_through_fairseq_hydra_train(prepared, tmp_path):
     from tests.helpers import REPO
 
