@@ -28,6 +28,8 @@ INSTALL_REQUIRES = [
 
 EXTRAS_REQUIRE = {
     "test": ["pytest==9.2.0", "scipy==1.17.1", "mpmath==1.3.0"],
+    # plots of scripts/benchmark_training.py and scripts/plot_time_to_quality.py
+    "bench": ["matplotlib==3.11.2"],
     # GPU FAISS replaces faiss-cpu (both install the `faiss` module): see the README.
     "gpu": ["faiss-gpu==1.15.1"],
 }
