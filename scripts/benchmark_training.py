@@ -62,8 +62,9 @@ BODY_ARGS = {
 
 def adaptive_cutoffs(vocab: int) -> str:
     """Frequency-cluster boundaries: a 2k-word head, tails at 10k and 50k words where the
-    vocabulary is larger (fairseq's examples use 20k/60k for 260k-word vocabularies)."""
-    cuts = [c for c in (2000, 10000, 50000) if c < vocab - 1000]
+    vocabulary is larger (fairseq's examples use 20k/60k for 260k-word vocabularies); a
+    quarter of the words for tiny test vocabularies."""
+    cuts = [c for c in (2000, 10000, 50000) if c < vocab - 1000] or [vocab // 4]
     return ",".join(map(str, cuts))
 
 

@@ -1,0 +1,57 @@
+"""The measurement scripts: the training/decoding benchmark and the time-to-quality plot."""
+
+import json
+import sys
+
+from tests.helpers import REPO, run
+
+
+def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_path):
+    out = tmp_path / "bench"
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(out), "--data", str(small_raw_dir),
+                  "--vocab", "3000", "--bodies", "transformer_small", "--systems", "softmax,adaptive,vmf",
+                  "--steps", "1", "--warmup", "0", "--max-tokens", "256", "--decode-sentences", "4",
+                  "--decode-length", "3", "--backends", "torch,faiss_flat"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.with_suffix(".json").read_text())
+    rows = {r["system"]: r for r in report["results"]}
+    assert set(rows) == {"softmax", "adaptive", "vmf"} and not any("error" in r for r in rows.values())
+    assert rows["softmax"]["output_layer_parameters"] == 3000 * 256  # tied V x d matrix
+    assert rows["vmf"]["output_layer_parameters"] == 256 * 300 + 300  # d -> table dim projection
+    for row in rows.values():
+        assert row["train_tokens_per_s"] > 0 and row["train_memory_mb"] > 0
+    assert set(rows["vmf"]["decode_sentences_per_s"]) == {"beam1.torch", "beam5.torch", "beam1.faiss_flat",
+                                                          "beam5.faiss_flat"}
+    assert set(rows["softmax"]["decode_sentences_per_s"]) == {"beam1.stock", "beam5.stock"}
+    table = out.with_suffix(".md").read_text()
+    assert "| transformer_small | 3,000 | softmax |" in table and "1.00x" in table
+    assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_training_benchmark_names_a_bad_option(tmp_path):
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(tmp_path / "b"),
+                  "--bodies", "gru"])
+    assert result.returncode != 0
+    assert "--bodies: unknown 'gru'" in result.stderr
+
+
+LOG = """\
+2026-11-24 21:16:20 | INFO | fairseq_cli.train | start
+2026-11-24 21:19:37 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 7.1 | bleu 0.5 | wps 1082.6 | num_updates 125
+2026-11-24 21:20:00 | INFO | train | epoch 001 | loss 7.2 | wall 220
+2026-11-24 21:26:20 | INFO | valid | epoch 002 | valid on 'valid' subset | loss 6.4 | bleu 8.16 | wps 1235.3 | num_updates 250 | best_bleu 8.16
+"""
+
+
+def test_time_to_quality_reads_fairseq_logs(tmp_path):
+    log = tmp_path / "train.log"
+    log.write_text(LOG)
+    out = tmp_path / "ttq"
+    result = run([sys.executable, "scripts/plot_time_to_quality.py", "--out", str(out), f"vmf={log}"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    points = json.loads(out.with_suffix(".json").read_text())["vmf"]
+    assert points == [dict(minutes=3.28, epoch=1, updates=125, bleu=0.5),
+                      dict(minutes=10.0, epoch=2, updates=250, bleu=8.16)]
+    assert out.with_suffix(".png").is_file()
+    missing = run([sys.executable, "scripts/plot_time_to_quality.py", "--out", str(out), f"vmf={tmp_path / 'no.log'}"])
+    assert missing.returncode != 0 and "vmf: no log file" in missing.stderr
