@@ -14,8 +14,9 @@ builds the model with fairseq's registry and measures, on the same synthetic bat
   SequenceGenerator, continuous with the kNN generator and each --backends backend.
 
 Systems: softmax (label_smoothed_cross_entropy, tied input/output embeddings), adaptive
-(fairseq's adaptive softmax + adaptive_loss), vmf (exact log C_m), vmf_approx (the paper's
-approximation), cosine (continuous models: decoder inputs tied to the frozen table).
+(fairseq's adaptive softmax + adaptive_loss), plif (softmax + LMS-PLIF, K = 1e5),
+augmented (softmax + Inan et al.'s augmented loss), vmf (exact log C_m), vmf_approx (the
+paper's approximation), cosine (continuous models: decoder inputs tied to the frozen table).
 
 Batches are synthetic: sentence-pair lengths are drawn from Multi30k's training set
 (Moses-free whitespace words of --data train.{src,tgt}.gz) and packed like fairseq
@@ -38,7 +39,8 @@ import sys
 import time
 from pathlib import Path
 
-SYSTEMS = ("softmax", "adaptive", "vmf", "vmf_approx", "cosine")
+SYSTEMS = ("softmax", "adaptive", "plif", "augmented", "vmf", "vmf_approx", "cosine")
+PLIF_ARCH = {"transformer": "plif_transformer", "lstm": "plif_lstm"}
 CONTINUOUS = ("vmf", "vmf_approx", "cosine")
 BODIES = ("transformer_small", "lstm_small", "lstm")
 TABLE_DIM = 300
@@ -149,6 +151,7 @@ def build(system, body, vocab, device):
     from fairseq.models import ARCH_MODEL_REGISTRY
 
     from fairseq_vmf.criterions.cosine import CosineOutputCriterion
+    from fairseq_vmf.criterions.tied_augmented_ce import TiedAugmentedCrossEntropyCriterion
     from fairseq_vmf.criterions.vmf import VmfCriterion
 
     src_dict, tgt_dict = Dictionary(), Dictionary()
@@ -167,7 +170,7 @@ def build(system, body, vocab, device):
         if body.startswith("lstm"):
             args.decoder_out_embed_dim = dims["decoder_hidden_size"]
     else:
-        args.arch = softmax_arch
+        args.arch = PLIF_ARCH[softmax_arch] if system == "plif" else softmax_arch
         args.criterion = "adaptive_loss" if system == "adaptive" else "label_smoothed_cross_entropy"
         if body.startswith("lstm"):
             args.decoder_out_embed_dim = dims["decoder_embed_dim"]
@@ -179,8 +182,10 @@ def build(system, body, vocab, device):
             if body.startswith("lstm"):
                 args.adaptive_softmax_cutoff = None
     model = ARCH_MODEL_REGISTRY[args.arch].build_model(args, task).to(device)
-    if system == "softmax":
+    if system in ("softmax", "plif"):
         criterion = LabelSmoothedCrossEntropyCriterion(task, False, 0.1)
+    elif system == "augmented":
+        criterion = TiedAugmentedCrossEntropyCriterion(task, False, 0.1)
     elif system == "adaptive":
         criterion = AdaptiveLoss(task, False)
     elif system == "cosine":
@@ -198,7 +203,8 @@ def output_layer_parameters(model, system):
         module = decoder.adaptive_softmax
     else:
         weight = decoder.embed_tokens.weight  # tied: the output layer is the shared V x d matrix
-        return weight.numel()
+        plif = getattr(decoder, "plif", None)
+        return weight.numel() + (sum(p.numel() for p in plif.parameters()) if plif is not None else 0)
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
@@ -359,8 +365,9 @@ def configurations(args):
                            src=args.src, tgt=args.tgt, max_tokens=args.max_tokens, steps=args.steps,
                            warmup=args.warmup, backends=backends, decode_sentences=args.decode_sentences,
                            decode_length=args.decode_length,
-                           # decoding is the same model for the three continuous losses: measure once
-                           decode=not args.no_decode and system in ("softmax", "adaptive", "vmf"))
+                           # augmented decodes as softmax, and the three continuous losses
+                           # train one model: decoding is measured once for each
+                           decode=not args.no_decode and system in ("softmax", "adaptive", "plif", "vmf"))
 
 
 def _child(config, connection):

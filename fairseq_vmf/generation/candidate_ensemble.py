@@ -79,6 +79,14 @@ class CandidateEnsemble(EnsembleModel):
             self._search_key = key
         return self._search
 
+    def _banned_rows(self, table):
+        key = (table.data_ptr(), tuple(table.shape), str(table.device))
+        if getattr(self, "_banned_key", None) != key:  # once per table, not per step
+            banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
+            banned[list(self.single_model.decoder.output_projection.never_predicted)] = True
+            self._banned, self._banned_key = banned, key
+        return self._banned
+
     def forward_decoder(self, tokens, encoder_outs, incremental_states, temperature: float = 1.0):
         if not self.compact:
             return super().forward_decoder(tokens, encoder_outs, incremental_states, temperature)
@@ -98,7 +106,13 @@ class CandidateEnsemble(EnsembleModel):
         vectors = decoder_out[0][:, -1, :].float() / temperature  # (N, m)
         head = model.decoder.output_projection
         table = head.target_embeddings
-        word_scores, word_ids = self._candidate_search(table).search(vectors, self.k)
+        search = self._candidate_search(table)
+        log_normaliser = None
+        if self.score == "vmf" and hasattr(search, "search_with_log_partition"):
+            # exact search: candidates and the vMF normaliser from one pass over the table
+            word_scores, word_ids, log_normaliser = search.search_with_log_partition(vectors, self.k)
+        else:
+            word_scores, word_ids = search.search(vectors, self.k)
         missing = self.k - word_scores.size(1)
         if missing > 0:  # fewer searchable words than k: keep the compact width fixed
             word_scores = torch.cat([word_scores, word_scores.new_full((len(word_scores), missing), -math.inf)], dim=1)
@@ -109,9 +123,11 @@ class CandidateEnsemble(EnsembleModel):
         logits[:, self.bos] = -math.inf
         logits[:, self.pad] = -math.inf
         if self.score == "vmf":
-            banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
-            banned[list(head.never_predicted)] = True
-            lprobs = logits - log_partition(vectors, table, banned).unsqueeze(1)
+            if log_normaliser is None:  # FAISS backends: a separate chunked pass
+                log_normaliser = log_partition(vectors, table, self._banned_rows(table))
+            else:  # the search skipped the special rows: add </s> and <unk> (bos, pad are -inf)
+                log_normaliser = torch.logaddexp(log_normaliser, torch.logsumexp(logits[:, :self.nspecial], dim=1))
+            lprobs = logits - log_normaliser.unsqueeze(1)
         elif self.score == "vmf_topk":
             lprobs = torch.log_softmax(logits, dim=1)
         else:

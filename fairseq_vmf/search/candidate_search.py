@@ -32,12 +32,16 @@ class CandidateSearch:
             raise ValueError("every table row is excluded from the search")
 
     def search(self, queries: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        return self._search(queries, self._checked_k(queries, k))
+
+    def _checked_k(self, queries, k) -> int:
+        """k capped at the searchable rows, after checking the arguments."""
         if queries.dim() != 2 or queries.size(1) != self.dim:
             raise ValueError(f"queries must be (N, {self.dim}), got shape {tuple(queries.shape)}")
         k = min(int(k), self.vocab_size - len(self.never_predicted))
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        return self._search(queries, k)
+        return k
 
     def _search(self, queries, k):
         raise NotImplementedError
@@ -59,12 +63,24 @@ class TorchExactSearch(CandidateSearch):
             self.banned[list(self.never_predicted)] = True
 
     def _search(self, queries, k):
+        scores, indices, _ = self._scan(queries, k, with_log_partition=False)
+        return scores, indices
+
+    def search_with_log_partition(self, queries, k):
+        """``search`` plus log sum_j exp(queries . table_j) over the searchable rows, from
+        the same pass over the table (the exact vMF normaliser without a second scan)."""
+        return self._scan(queries, self._checked_k(queries, k), with_log_partition=True)
+
+    def _scan(self, queries, k, with_log_partition):
         queries = queries.to(self.table.dtype)
         best_scores = best_indices = None
+        log_total = queries.new_full((queries.size(0),), float("-inf")) if with_log_partition else None
         for start in range(0, self.vocab_size, self.chunk_size):
             chunk = self.table[start:start + self.chunk_size]
             scores = queries @ chunk.t()
             scores.masked_fill_(self.banned[start:start + self.chunk_size], float("-inf"))
+            if with_log_partition:
+                log_total = torch.logaddexp(log_total, torch.logsumexp(scores, dim=1))
             top_scores, top_indices = scores.topk(min(k, scores.size(1)), dim=1)
             top_indices = top_indices + start
             if best_scores is None:
@@ -74,7 +90,7 @@ class TorchExactSearch(CandidateSearch):
                 merged_indices = torch.cat([best_indices, top_indices], dim=1)
                 best_scores, order = merged_scores.topk(k, dim=1)
                 best_indices = merged_indices.gather(1, order)
-        return best_scores.float(), best_indices
+        return best_scores.float(), best_indices, (log_total.float() if with_log_partition else None)
 
 
 def _import_faiss():

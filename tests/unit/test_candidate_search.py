@@ -87,3 +87,20 @@ def test_faiss_flat_on_gpu_or_clean_fallback(caplog):
     scores, indices = search.search(queries, 10)
     assert indices.device == queries.device
     assert torch.equal(indices, brute_force(queries, table, BANNED, 10)[1])
+
+
+def test_fused_log_partition_equals_the_separate_pass():
+    from fairseq_vmf.maths.vocabulary_scan import log_partition
+    from fairseq_vmf.search.candidate_search import TorchExactSearch
+
+    torch.manual_seed(4)
+    table = torch.nn.functional.normalize(torch.randn(1000, 12), dim=1)
+    queries = torch.randn(7, 12) * 5
+    never = [0, 1, 17]
+    search = TorchExactSearch(table, never, chunk_size=256)  # several chunks
+    scores, ids, log_z = search.search_with_log_partition(queries, 9)
+    plain_scores, plain_ids = search.search(queries, 9)
+    assert torch.equal(ids, plain_ids) and torch.allclose(scores, plain_scores)
+    banned = torch.zeros(1000, dtype=torch.bool)
+    banned[never] = True
+    assert torch.allclose(log_z, log_partition(queries, table, banned), atol=1e-5)
