@@ -1,9 +1,13 @@
 """A learnable piecewise-linear increasing function applied pointwise (LMS-PLIF).
 
 Ganea, Gelly, Bécigneul & Severyn (ICML 2019), "Breaking the Softmax Bottleneck via
-Learnable Monotonic Pointwise Non-linearities", section 4 (the piecewise-linear
-parametrisation of an increasing f: R -> R shared by all logits): the interval [-T, T]
-is cut into K equal bins of width D = 2T/K with left knots k_i = -T + i*D; on bin i,
+Learnable Monotonic Pointwise Non-linearities": LMS-PLIF, one increasing f: R -> R shared
+by all logits, parametrised as piecewise linear. The parametrisation below follows the
+code credited to the authors in the repository of Parthiban, Mao & Inkpen (AAAI 2021),
+whose supplement (section 2.2) gives the defaults K = 1e5, T = 20; the ICML text itself was
+not available to us, so no section of it is cited. Unlike that code (f(-T) = 0) we anchor
+f(-T) = -T, a constant shift the softmax ignores, so that unit slopes give exactly the
+identity. The interval [-T, T] is cut into K equal bins of width D = 2T/K with left knots k_i = -T + i*D; on bin i,
 
     f(x) = s_i (x - k_i) + b_i,   b_i = -T + D * sum_{j<i} s_j,   s_i = softplus(w_i) > 0,
 

@@ -8,7 +8,7 @@ from ..maths.piecewise_linear import OUTSIDE, identity_raw_slope, piecewise_line
 
 class MonotonicLogits(nn.Module):
     """f(logits) with f piecewise-linear and increasing, shared by all words and contexts
-    (Ganea et al. 2019, section 4; see ``maths.piecewise_linear``).
+    (Ganea et al. 2019; see ``maths.piecewise_linear`` for the parametrisation and its source).
 
     Args:
         knots: number of bins K over [-limit, limit] (paper: 1e5).
