@@ -19,7 +19,7 @@ augmented (softmax + Inan et al.'s augmented loss), vmf (exact log C_m), vmf_app
 paper's approximation), cosine (continuous models: decoder inputs tied to the frozen table).
 
 Batches are synthetic: sentence-pair lengths are drawn from Multi30k's training set
-(Moses-free whitespace words of --data train.{src,tgt}.gz) and packed like fairseq
+(whitespace-separated words of --data train.{src,tgt}.gz) and packed like fairseq
 (--max-tokens per batch, similar lengths together); token ids are Zipf-distributed
 (p(rank r) ~ 1/r) over the vocabulary, as word frequencies are. Weights are untrained,
 so decoding runs every hypothesis to a fixed length (--decode-length): equal work for
@@ -248,7 +248,7 @@ def measure_decoding(model, system, dicts, sentences, beam, backend, length, dev
 
     from fairseq_vmf.generation import ContinuousSequenceGenerator
 
-    src_dict, tgt_dict = dicts
+    _, tgt_dict = dicts
     model.eval()
     options = dict(beam_size=beam, max_len_a=0, max_len_b=length, min_len=length)
     if system in CONTINUOUS:

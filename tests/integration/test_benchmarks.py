@@ -3,7 +3,7 @@
 import json
 import sys
 
-from tests.helpers import REPO, run
+from tests.helpers import run
 
 
 def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_path):
