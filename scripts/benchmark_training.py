@@ -10,13 +10,16 @@ builds the model with fairseq's registry and measures, on the same synthetic bat
   and torch.cuda.max_memory_allocated on CUDA;
 - trainable parameters, total and in the output layer (for tied softmax the shared
   V x d matrix counts as output layer);
-- decoding speed (sentences per second) at beam 1 and 5, softmax with fairseq's stock
-  SequenceGenerator, continuous with the kNN generator and each --backends backend.
+- decoding speed (sentences per second, median of --decode-repeats passes) at beam 1
+  and 5, softmax with fairseq's stock SequenceGenerator, continuous with the kNN
+  generator and each --backends backend.
 
 Systems: softmax (label_smoothed_cross_entropy, tied input/output embeddings), adaptive
 (fairseq's adaptive softmax + adaptive_loss), plif (softmax + LMS-PLIF, K = 1e5),
 augmented (softmax + Inan et al.'s augmented loss), vmf (exact log C_m), vmf_approx (the
 paper's approximation), cosine (continuous models: decoder inputs tied to the frozen table).
+By default the issue's five (softmax, adaptive, vmf, vmf_approx, cosine); --full adds plif
+and augmented.
 
 Batches are synthetic: sentence-pair lengths are drawn from Multi30k's training set
 (whitespace-separated words of --data train.{src,tgt}.gz) and packed like fairseq
@@ -25,7 +28,7 @@ Batches are synthetic: sentence-pair lengths are drawn from Multi30k's training 
 so decoding runs every hypothesis to a fixed length (--decode-length): equal work for
 every system.
 
-    python scripts/benchmark_training.py --out results/training_cpu           # defaults, ~10 min on 2 CPU cores
+    python scripts/benchmark_training.py --out results/training_cpu           # defaults, < 10 min on 2 CPU cores
     python scripts/benchmark_training.py --out results/training_full --full   # the whole grid
 """
 
@@ -40,14 +43,18 @@ import time
 from pathlib import Path
 
 SYSTEMS = ("softmax", "adaptive", "plif", "augmented", "vmf", "vmf_approx", "cosine")
+# the issue's comparison; plif and augmented (softmax improvements) join with --full or --systems
+DEFAULT_SYSTEMS = ("softmax", "adaptive", "vmf", "vmf_approx", "cosine")
 PLIF_ARCH = {"transformer": "plif_transformer", "lstm": "plif_lstm"}
 CONTINUOUS = ("vmf", "vmf_approx", "cosine")
 BODIES = ("transformer_small", "lstm_small", "lstm")
 TABLE_DIM = 300
 SRC_VOCAB = 8000
 
-# body -> (softmax arch, continuous arch, dimensions); the softmax LSTM ties its output to
-# decoder inputs, so its output dimension is the embedding dimension.
+# body -> (softmax arch, continuous arch, dimensions). The softmax LSTM ties its output to
+# the decoder inputs, so its decoder projects hidden states to the embedding dimension;
+# the continuous LSTM gets that same projection, so both share one body and differ only
+# in the output layer (V x d_emb against d_emb x 300).
 BODY_ARGS = {
     "transformer_small": ("transformer", "continuous_transformer_small", dict(
         encoder_layers=3, decoder_layers=3, encoder_embed_dim=256, decoder_embed_dim=256,
@@ -168,7 +175,7 @@ def build(system, body, vocab, device):
         task.target_embeddings = table
         args.arch, args.tie_target_embeddings, args.criterion = continuous_arch, True, "vmf"
         if body.startswith("lstm"):
-            args.decoder_out_embed_dim = dims["decoder_hidden_size"]
+            args.decoder_out_embed_dim = dims["decoder_embed_dim"]
     else:
         args.arch = PLIF_ARCH[softmax_arch] if system == "plif" else softmax_arch
         args.criterion = "adaptive_loss" if system == "adaptive" else "label_smoothed_cross_entropy"
@@ -242,7 +249,7 @@ def measure_training(model, criterion, batches, warmup, device):
     return statistics.median(rates)
 
 
-def measure_decoding(model, system, dicts, sentences, beam, backend, length, device):
+def measure_decoding(model, system, dicts, sentences, beam, backend, length, device, repeats=3):
     import torch
     from fairseq.sequence_generator import SequenceGenerator
 
@@ -257,14 +264,17 @@ def measure_decoding(model, system, dicts, sentences, beam, backend, length, dev
         generator = SequenceGenerator([model], tgt_dict, **options)
     with torch.no_grad():
         generator.generate([model], sentences[0])  # warm-up (and the kNN index build)
-        sync(device)
-        start = time.perf_counter()
-        done = 0
-        for batch in sentences:
-            generator.generate([model], batch)
-            done += batch["net_input"]["src_tokens"].size(0)
-        sync(device)
-    return done / (time.perf_counter() - start)
+        rates = []
+        for _ in range(repeats):  # one pass over a few sentences is too short to time alone
+            sync(device)
+            start = time.perf_counter()
+            done = 0
+            for batch in sentences:
+                generator.generate([model], batch)
+                done += batch["net_input"]["src_tokens"].size(0)
+            sync(device)
+            rates.append(done / (time.perf_counter() - start))
+    return statistics.median(rates)
 
 
 def worker(config):
@@ -294,7 +304,8 @@ def worker(config):
         for beam in (1, 5):
             for backend in backends:
                 speeds[f"beam{beam}.{backend}"] = measure_decoding(
-                    model, config["system"], dicts, sentences, beam, backend, config["decode_length"], device)
+                    model, config["system"], dicts, sentences, beam, backend, config["decode_length"], device,
+                    config["decode_repeats"])
         result["decode_sentences_per_s"] = speeds
     return result
 
@@ -327,11 +338,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="output stem: writes STEM.json, STEM.md and STEM.png")
     parser.add_argument("--full", action="store_true",
-                        help="the whole grid: vocabularies 10k-500k, all bodies, all backends")
+                        help="the whole grid: vocabularies 10k-500k, all bodies, systems and backends")
     parser.add_argument("--vocab", help="comma-separated target vocabulary sizes (default 10000,50000)")
     parser.add_argument("--bodies", help=f"comma-separated bodies from {','.join(BODIES)} "
                                          "(default transformer_small,lstm)")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated output layers")
+    parser.add_argument("--systems", help=f"comma-separated output layers from {','.join(SYSTEMS)} "
+                                          f"(default {','.join(DEFAULT_SYSTEMS)}; --full: all)")
     parser.add_argument("--backends", help="kNN backends for decoding (default torch,faiss_flat; "
                                            "full grid adds faiss_hnsw)")
     parser.add_argument("--max-tokens", type=int, default=2048,
@@ -339,25 +351,34 @@ def parse_args(argv=None):
                              "within 10 minutes on 2 CPU cores)")
     parser.add_argument("--steps", type=int, default=3, help="timed training steps (median)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed training steps first")
-    parser.add_argument("--decode-sentences", type=int, default=32, help="sentences per decoding run")
+    parser.add_argument("--decode-sentences", type=int, default=32, help="sentences per decoding pass")
+    parser.add_argument("--decode-repeats", type=int, default=3,
+                        help="timed decoding passes after one warm-up pass (median)")
     parser.add_argument("--decode-length", type=int, default=15,
                         help="tokens every hypothesis decodes (Multi30k's mean French length is 14)")
     parser.add_argument("--no-decode", action="store_true", help="skip the decoding measurements")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--from-json", type=Path,
-                        help="measure nothing: rewrite STEM.md and STEM.png from this earlier STEM.json")
+    parser.add_argument("--from-json", type=Path, nargs="+",
+                        help="measure nothing: write STEM.md and STEM.png from earlier STEM.json files "
+                             "(several are merged into one table and plot)")
     parser.add_argument("--data", type=Path, default=repo.parent / "shared" / "data" / "multi30k",
                         help="Multi30k raw folder (train.SRC.gz, train.TGT.gz) for the length distribution")
     parser.add_argument("--src", default="en")
     parser.add_argument("--tgt", default="fr")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("max_tokens", "steps", "decode_sentences", "decode_repeats", "decode_length"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.warmup < 0:
+        parser.error(f"--warmup must be >= 0, got {args.warmup}")
+    return args
 
 
 def configurations(args):
     vocab = [int(v) for v in (args.vocab or ("10000,50000,100000,500000" if args.full else "10000,50000")).split(",")]
     bodies = (args.bodies or (",".join(BODIES) if args.full else "transformer_small,lstm")).split(",")
     backends = (args.backends or ("torch,faiss_flat,faiss_hnsw" if args.full else "torch,faiss_flat")).split(",")
-    systems = args.systems.split(",")
+    systems = (args.systems or ",".join(SYSTEMS if args.full else DEFAULT_SYSTEMS)).split(",")
     for name, chosen, allowed in (("--bodies", bodies, BODIES), ("--systems", systems, SYSTEMS)):
         bad = [c for c in chosen if c not in allowed]
         if bad:
@@ -368,7 +389,7 @@ def configurations(args):
                 yield dict(body=body, vocab=size, system=system, device=args.device, data=str(args.data),
                            src=args.src, tgt=args.tgt, max_tokens=args.max_tokens, steps=args.steps,
                            warmup=args.warmup, backends=backends, decode_sentences=args.decode_sentences,
-                           decode_length=args.decode_length,
+                           decode_length=args.decode_length, decode_repeats=args.decode_repeats,
                            # augmented decodes as softmax, and the three continuous losses
                            # train one model: decoding is measured once for each
                            decode=not args.no_decode and system in ("softmax", "adaptive", "plif", "vmf"))
@@ -409,25 +430,34 @@ def machine_description(device):
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
-def markdown(results, meta):
+def run_description(meta):
+    decoding = meta.get("decode_repeats")
+    return (f"`{meta['command']}` ({meta['machine']}; {meta['max_tokens']}-token batches, training: median of "
+            f"{meta['steps']} steps after {meta['warmup']} warm-up"
+            + (f"; decoding: median of {decoding} passes after one warm-up pass" if decoding else "") + ")")
+
+
+def markdown(results, metas):
+    """The table; ``results`` rows carry ``run``, an index into ``metas`` (one per command)."""
+    runs = [f"{'run ' + str(i + 1) + ': ' if len(metas) > 1 else ''}{run_description(m)}"
+            for i, m in enumerate(metas)]
     lines = [
-        f"Training and decoding cost by target vocabulary size, {meta['machine']}; "
-        f"`{meta['command']}`.",
-        f"Synthetic batches of Multi30k's length distribution ({meta['max_tokens']} tokens), Zipf word ids; "
-        f"median of {meta['steps']} steps after {meta['warmup']} warm-up. Ratios are against softmax "
+        "Training and decoding cost by target vocabulary size. " + "; ".join(runs) + ".",
+        "Synthetic batches of Multi30k's length distribution, Zipf word ids. Ratios are against softmax "
         "of the same body and vocabulary, measured in the same run.",
         "",
         "| body | vocab | system | train tok/s | vs softmax | train memory (MB) | vs softmax | params | "
         "output-layer params | decode sent/s (beam 1 / beam 5) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    base = {(r["body"], r["vocab"]): r for r in results if r["system"] == "softmax" and "error" not in r}
+    base = {(r.get("run", 0), r["body"], r["vocab"]): r for r in results
+            if r["system"] == "softmax" and "error" not in r}
     for r in results:
         if "error" in r:
             lines.append(f"| {r['body']} | {r['vocab']:,} | {r['system']} | failed: {r['error'].splitlines()[-1]} |"
                          " | | | | | |")
             continue
-        b = base.get((r["body"], r["vocab"]))
+        b = base.get((r.get("run", 0), r["body"], r["vocab"]))
         speed = f"{r['train_tokens_per_s']:,.0f}"
         speed_ratio = f"{r['train_tokens_per_s'] / b['train_tokens_per_s']:.2f}x" if b else ""
         memory = f"{r['cuda_max_allocated_mb']:,.0f}" if "cuda_max_allocated_mb" in r else f"{r['train_memory_mb']:,.0f}"
@@ -444,7 +474,7 @@ def markdown(results, meta):
     return "\n".join(lines) + "\n"
 
 
-def plot(results, path, meta):
+def plot(results, path, metas):
     try:
         import matplotlib
 
@@ -476,10 +506,24 @@ def plot(results, path, meta):
         ax.set_xlabel("target vocabulary size")
         ax.grid(True, which="both", alpha=0.3)
     axes[1].legend(fontsize=7, loc="best")
-    fig.suptitle(meta["machine"], fontsize=9)
+    fig.suptitle(", ".join(dict.fromkeys(m["machine"] for m in metas)), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True
+
+
+def merged_reports(paths):
+    """(results, metas) of several STEM.json files; each row is tagged with its run."""
+    results, metas = [], []
+    for path in paths:
+        try:
+            saved = json.loads(Path(path).read_text())
+            meta, rows = saved["meta"], saved["results"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise SystemExit(f"benchmark_training.py: --from-json {path}: not a benchmark report ({err})")
+        results.extend(dict(row, run=len(metas)) for row in rows)
+        metas.append(meta)
+    return results, metas
 
 
 def main(argv=None):
@@ -487,9 +531,10 @@ def main(argv=None):
     if args.out is None:
         raise SystemExit("benchmark_training.py: --out STEM is required")
     if args.from_json:
-        saved = json.loads(args.from_json.read_text())
-        args.out.with_suffix(".md").write_text(markdown(saved["results"], saved["meta"]))
-        plot(saved["results"], args.out.with_suffix(".png"), saved["meta"])
+        results, metas = merged_reports(args.from_json)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".md").write_text(markdown(results, metas))
+        plot(results, args.out.with_suffix(".png"), metas)
         return
     import torch
 
@@ -513,11 +558,12 @@ def main(argv=None):
     meta = {"machine": machine_description(args.device), "device": args.device,
             "command": "python scripts/benchmark_training.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "max_tokens": args.max_tokens, "steps": args.steps, "warmup": args.warmup,
+            "decode_repeats": None if args.no_decode else args.decode_repeats,
             "seconds": round(time.time() - started, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(results, meta))
-    plot(results, args.out.with_suffix(".png"), meta)
+    args.out.with_suffix(".md").write_text(markdown(results, [meta]))
+    plot(results, args.out.with_suffix(".png"), [meta])
     print(args.out.with_suffix(".md").read_text())
 
 

@@ -11,7 +11,8 @@ def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_
     result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(out), "--data", str(small_raw_dir),
                   "--vocab", "3000", "--bodies", "transformer_small", "--systems", "softmax,adaptive,vmf",
                   "--steps", "1", "--warmup", "0", "--max-tokens", "256", "--decode-sentences", "4",
-                  "--decode-length", "3", "--backends", "torch,faiss_flat"])
+                  "--decode-length", "3", "--decode-repeats", "2",
+                  "--backends", "torch,faiss_flat"])
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.with_suffix(".json").read_text())
     rows = {r["system"]: r for r in report["results"]}
@@ -26,6 +27,24 @@ def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_
     table = out.with_suffix(".md").read_text()
     assert "| transformer_small | 3,000 | softmax |" in table and "1.00x" in table
     assert out.with_suffix(".png").stat().st_size > 1000
+    assert report["meta"]["decode_repeats"] == 2
+
+    # a second run merges with the first into one table: ratios stay within each run
+    second = tmp_path / "bench_b"
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(second), "--data", str(small_raw_dir),
+                  "--vocab", "5000", "--bodies", "transformer_small", "--systems", "softmax,cosine",
+                  "--steps", "1", "--warmup", "0", "--max-tokens", "256", "--no-decode"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    merged = tmp_path / "merged"
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(merged), "--from-json",
+                  str(out.with_suffix(".json")), str(second.with_suffix(".json"))])
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = merged.with_suffix(".md").read_text()
+    assert "run 1: `python scripts/benchmark_training.py --out" in table and "run 2: " in table
+    assert "| transformer_small | 5,000 | cosine |" in table and "| transformer_small | 3,000 | vmf |" in table
+    softmax_rows = [line.split(" | ") for line in table.splitlines() if " | softmax | " in line]
+    assert [(row[1], row[4], row[6]) for row in softmax_rows] == [("3,000", "1.00x", "1.00x"), ("5,000", "1.00x", "1.00x")]
+    assert merged.with_suffix(".png").stat().st_size > 1000
 
 
 def test_training_benchmark_names_a_bad_option(tmp_path):
@@ -33,6 +52,12 @@ def test_training_benchmark_names_a_bad_option(tmp_path):
                   "--bodies", "gru"])
     assert result.returncode != 0
     assert "--bodies: unknown 'gru'" in result.stderr
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(tmp_path / "b"), "--steps", "0"])
+    assert result.returncode != 0 and "--steps must be >= 1, got 0" in result.stderr
+    (tmp_path / "other.json").write_text("{}")
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(tmp_path / "b"),
+                  "--from-json", str(tmp_path / "other.json")])
+    assert result.returncode != 0 and "other.json: not a benchmark report" in result.stderr
 
 
 LOG = """\
