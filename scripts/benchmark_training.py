@@ -246,7 +246,7 @@ def measure_training(model, criterion, batches, warmup, device):
         sync(device)
         if step >= warmup:
             rates.append(batch["ntokens"] / (time.perf_counter() - start))
-    return statistics.median(rates)
+    return statistics.median(rates), rates
 
 
 def measure_decoding(model, system, dicts, sentences, beam, backend, length, device, repeats=3):
@@ -292,7 +292,8 @@ def worker(config):
     result = dict(config)
     result["trainable_parameters"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
     result["output_layer_parameters"] = output_layer_parameters(model, config["system"])
-    result["train_tokens_per_s"] = measure_training(model, criterion, batches, config["warmup"], device)
+    result["train_tokens_per_s"], result["train_tokens_per_s_steps"] = measure_training(
+        model, criterion, batches, config["warmup"], device)
     result["peak_rss_mb"] = peak_rss_mb()
     result["train_memory_mb"] = peak_rss_mb() - base_rss
     if device == "cuda":

@@ -49,18 +49,37 @@ class CandidateSearch:
 
 class TorchExactSearch(CandidateSearch):
     """Exact search with matrix products over table chunks; fastest on CPU for tables up
-    to ~100k rows (FAISS flat was 3x slower for 50k x 300 here). Memory N x chunk_size."""
+    to ~100k rows (FAISS flat was 3x slower for 50k x 300 here). Memory N x chunk_size.
+
+    Chunks of 16k rows keep the N x chunk scores in cache for the passes after the
+    product (top-k, exp-sum): at 160 queries x 50k words the scan took 53 ms instead of
+    79 ms with one 64k chunk (2 CPU cores). Excluded rows at the start and end of the
+    table (specials, fairseq's padding fillers) are skipped, not masked.
+    """
 
     name = "torch"
 
-    def __init__(self, table, never_predicted=(), chunk_size: int = 65536):
+    def __init__(self, table, never_predicted=(), chunk_size: int = 16384):
         super().__init__(table, never_predicted)
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         # float32 scores even for a half-precision model, like the special columns
         self.table = table if table.dtype in (torch.float32, torch.float64) else table.float()
         self.chunk_size = chunk_size
-        self.banned = torch.zeros(self.vocab_size, dtype=torch.bool, device=table.device)
-        if self.never_predicted:
-            self.banned[list(self.never_predicted)] = True
+        excluded = set(self.never_predicted)
+        self.first = 0
+        while self.first in excluded:
+            self.first += 1
+        self.end = self.vocab_size
+        while self.end - 1 in excluded:
+            self.end -= 1
+        inner = torch.tensor([i for i in self.never_predicted if self.first <= i < self.end], dtype=torch.long)
+        # per chunk start: the excluded rows inside it, as chunk-local columns
+        self.inner_excluded = {}
+        for begin in range(self.first, self.end, chunk_size):
+            local = inner[(inner >= begin) & (inner < begin + chunk_size)] - begin
+            if local.numel():
+                self.inner_excluded[begin] = local.to(table.device)
 
     def _search(self, queries, k):
         scores, indices, _ = self._scan(queries, k, with_log_partition=False)
@@ -75,20 +94,25 @@ class TorchExactSearch(CandidateSearch):
         queries = queries.to(self.table.dtype)
         best_scores = best_indices = None
         log_total = queries.new_full((queries.size(0),), float("-inf")) if with_log_partition else None
-        for start in range(0, self.vocab_size, self.chunk_size):
-            chunk = self.table[start:start + self.chunk_size]
-            scores = queries @ chunk.t()
-            scores.masked_fill_(self.banned[start:start + self.chunk_size], float("-inf"))
-            if with_log_partition:
-                log_total = torch.logaddexp(log_total, torch.logsumexp(scores, dim=1))
+        for begin in range(self.first, self.end, self.chunk_size):
+            scores = queries @ self.table[begin:min(begin + self.chunk_size, self.end)].t()
+            if begin in self.inner_excluded:
+                scores.index_fill_(1, self.inner_excluded[begin], float("-inf"))
             top_scores, top_indices = scores.topk(min(k, scores.size(1)), dim=1)
-            top_indices = top_indices + start
+            top_indices = top_indices + begin
+            if with_log_partition:
+                # log-sum-exp shifted by the chunk's best score, which top-k already found;
+                # in place: no N x chunk temporaries
+                shift = top_scores[:, :1]
+                shift = torch.where(torch.isfinite(shift), shift, torch.zeros_like(shift))
+                chunk_total = scores.sub_(shift).exp_().sum(dim=1).log_() + shift[:, 0]
+                log_total = torch.logaddexp(log_total, chunk_total)
             if best_scores is None:
                 best_scores, best_indices = top_scores, top_indices
             else:
                 merged_scores = torch.cat([best_scores, top_scores], dim=1)
                 merged_indices = torch.cat([best_indices, top_indices], dim=1)
-                best_scores, order = merged_scores.topk(k, dim=1)
+                best_scores, order = merged_scores.topk(min(k, merged_scores.size(1)), dim=1)
                 best_indices = merged_indices.gather(1, order)
         return best_scores.float(), best_indices, (log_total.float() if with_log_partition else None)
 

@@ -104,3 +104,25 @@ def test_fused_log_partition_equals_the_separate_pass():
     banned = torch.zeros(1000, dtype=torch.bool)
     banned[never] = True
     assert torch.allclose(log_z, log_partition(queries, table, banned), atol=1e-5)
+
+
+@pytest.mark.parametrize("chunk_size", [5, 16, 64, 4096])
+def test_torch_search_with_excluded_rows_at_chunk_edges(chunk_size):
+    """Excluded rows at the start and end are skipped, inner ones masked: a chunk made only
+    of excluded rows, k above the chunk size and huge scores (kappa 500) stay exact."""
+    from fairseq_vmf.maths.vocabulary_scan import log_partition
+
+    table = unit_table(90, 8, seed=5)
+    never = [0, 1, 2, 3, 14, 15, 16, 17, 18, 33, 85, 86, 87, 88, 89]  # 14-18: a whole 5-row chunk
+    queries = torch.nn.functional.normalize(torch.randn(6, 8), dim=1) * 500
+    search = TorchExactSearch(table, never, chunk_size=chunk_size)
+    scores, ids, log_z = search.search_with_log_partition(queries, 12)
+    expected_scores, expected_ids = brute_force(queries, table, never, 12)
+    assert torch.equal(ids, expected_ids)
+    torch.testing.assert_close(scores, expected_scores)
+    banned = torch.zeros(90, dtype=torch.bool)
+    banned[never] = True
+    assert torch.isfinite(log_z).all()
+    torch.testing.assert_close(log_z, log_partition(queries, table, banned), rtol=1e-6, atol=1e-4)
+    with pytest.raises(ValueError, match="chunk_size must be >= 1"):
+        TorchExactSearch(table, never, chunk_size=0)
