@@ -358,6 +358,9 @@ def parse_args(argv=None):
     parser.add_argument("--decode-length", type=int, default=15,
                         help="tokens every hypothesis decodes (Multi30k's mean French length is 14)")
     parser.add_argument("--no-decode", action="store_true", help="skip the decoding measurements")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the whole grid this many times, each configuration in a fresh worker, "
+                             "and report medians (the table shows the throughput range over rounds)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--from-json", type=Path, nargs="+",
                         help="measure nothing: write STEM.md and STEM.png from earlier STEM.json files "
@@ -367,7 +370,7 @@ def parse_args(argv=None):
     parser.add_argument("--src", default="en")
     parser.add_argument("--tgt", default="fr")
     args = parser.parse_args(argv)
-    for name in ("max_tokens", "steps", "decode_sentences", "decode_repeats", "decode_length"):
+    for name in ("max_tokens", "steps", "decode_sentences", "decode_repeats", "decode_length", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.warmup < 0:
@@ -433,9 +436,12 @@ def machine_description(device):
 
 def run_description(meta):
     decoding = meta.get("decode_repeats")
+    rounds = meta.get("rounds", 1)
     return (f"`{meta['command']}` ({meta['machine']}; {meta['max_tokens']}-token batches, training: median of "
             f"{meta['steps']} steps after {meta['warmup']} warm-up"
-            + (f"; decoding: median of {decoding} passes after one warm-up pass" if decoding else "") + ")")
+            + (f"; decoding: median of {decoding} passes after one warm-up pass" if decoding else "")
+            + (f"; every number the median of {rounds} rounds over the grid, tok/s range in brackets"
+               if rounds > 1 else "") + ")")
 
 
 def markdown(results, metas):
@@ -460,7 +466,13 @@ def markdown(results, metas):
             continue
         b = base.get((r.get("run", 0), r["body"], r["vocab"]))
         speed = f"{r['train_tokens_per_s']:,.0f}"
+        if len(r.get("train_tokens_per_s_rounds", [])) > 1:
+            speed += f" ({min(r['train_tokens_per_s_rounds']):,.0f}–{max(r['train_tokens_per_s_rounds']):,.0f})"
         speed_ratio = f"{r['train_tokens_per_s'] / b['train_tokens_per_s']:.2f}x" if b else ""
+        paired = list(zip(r.get("train_tokens_per_s_rounds", []), b.get("train_tokens_per_s_rounds", []))) if b else []
+        if len(paired) > 1 and r is not b:  # the same rounds of both systems: ratio range over rounds
+            ratios = [mine / theirs for mine, theirs in paired]
+            speed_ratio += f" ({min(ratios):.2f}–{max(ratios):.2f})"
         memory = f"{r['cuda_max_allocated_mb']:,.0f}" if "cuda_max_allocated_mb" in r else f"{r['train_memory_mb']:,.0f}"
         memory_key = "cuda_max_allocated_mb" if "cuda_max_allocated_mb" in r else "train_memory_mb"
         memory_ratio = f"{r[memory_key] / b[memory_key]:.2f}x" if b and b[memory_key] > 0 else ""
@@ -513,6 +525,23 @@ def plot(results, path, metas):
     return True
 
 
+def combine_rounds(measured):
+    """One row from the rounds of one configuration: medians of every measurement, and
+    the per-round training throughputs (their spread is the machine's run-to-run noise)."""
+    if any("error" in r for r in measured) or len(measured) == 1:
+        return next((r for r in measured if "error" in r), measured[0])
+    row = dict(measured[0])
+    for key in ("train_tokens_per_s", "peak_rss_mb", "train_memory_mb", "cuda_max_allocated_mb"):
+        if key in row:
+            row[key] = statistics.median(r[key] for r in measured)
+    if "decode_sentences_per_s" in row:
+        row["decode_sentences_per_s"] = {key: statistics.median(r["decode_sentences_per_s"][key] for r in measured)
+                                         for key in row["decode_sentences_per_s"]}
+    row["train_tokens_per_s_rounds"] = [r["train_tokens_per_s"] for r in measured]
+    row.pop("train_tokens_per_s_steps", None)
+    return row
+
+
 def merged_reports(paths):
     """(results, metas) of several STEM.json files; each row is tagged with its run."""
     results, metas = [], []
@@ -551,15 +580,20 @@ def main(argv=None):
             raise SystemExit(f"benchmark_training.py: --data {args.data}: no train.{split}.gz")
     results = []
     started = time.time()
-    for config in configurations(args):
-        result = run_worker(config)
-        results.append(result)
-        status = result.get("error", "").splitlines()[-1:] or [f"{result['train_tokens_per_s']:,.0f} tok/s"]
-        print(f"{config['body']:>17} {config['vocab']:>7} {config['system']:>10}: {status[0]}", flush=True)
+    grid = list(configurations(args))
+    rounds = [[] for _ in grid]
+    for round_index in range(args.rounds):  # whole grid per round: slow machine drift hits every system
+        for config, measured in zip(grid, rounds):
+            result = run_worker(config)
+            measured.append(result)
+            status = result.get("error", "").splitlines()[-1:] or [f"{result['train_tokens_per_s']:,.0f} tok/s"]
+            label = f" (round {round_index + 1})" if args.rounds > 1 else ""
+            print(f"{config['body']:>17} {config['vocab']:>7} {config['system']:>10}: {status[0]}{label}", flush=True)
+    results = [combine_rounds(measured) for measured in rounds]
     meta = {"machine": machine_description(args.device), "device": args.device,
             "command": "python scripts/benchmark_training.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "max_tokens": args.max_tokens, "steps": args.steps, "warmup": args.warmup,
-            "decode_repeats": None if args.no_decode else args.decode_repeats,
+            "decode_repeats": None if args.no_decode else args.decode_repeats, "rounds": args.rounds,
             "seconds": round(time.time() - started, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")

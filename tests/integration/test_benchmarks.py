@@ -33,8 +33,12 @@ def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_
     second = tmp_path / "bench_b"
     result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(second), "--data", str(small_raw_dir),
                   "--vocab", "5000", "--bodies", "transformer_small", "--systems", "softmax,cosine",
-                  "--steps", "1", "--warmup", "0", "--max-tokens", "256", "--no-decode"])
+                  "--steps", "1", "--warmup", "0", "--max-tokens", "256", "--no-decode", "--rounds", "3"])
     assert result.returncode == 0, result.stderr[-3000:]
+    rounds = {r["system"]: r for r in json.loads(second.with_suffix(".json").read_text())["results"]}
+    for row in rounds.values():  # medians over three worker rounds, each round's rate kept
+        assert len(row["train_tokens_per_s_rounds"]) == 3
+        assert row["train_tokens_per_s"] == sorted(row["train_tokens_per_s_rounds"])[1]
     merged = tmp_path / "merged"
     result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(merged), "--from-json",
                   str(out.with_suffix(".json")), str(second.with_suffix(".json"))])
@@ -42,6 +46,8 @@ def test_training_benchmark_reports_every_system_with_ratios(small_raw_dir, tmp_
     table = merged.with_suffix(".md").read_text()
     assert "run 1: `python scripts/benchmark_training.py --out" in table and "run 2: " in table
     assert "| transformer_small | 5,000 | cosine |" in table and "| transformer_small | 3,000 | vmf |" in table
+    cosine_row = next(line for line in table.splitlines() if "| 5,000 | cosine |" in line).split(" | ")
+    assert "–" in cosine_row[3] and "x (" in cosine_row[4]  # throughput and ratio ranges over rounds
     softmax_rows = [line.split(" | ") for line in table.splitlines() if " | softmax | " in line]
     assert [(row[1], row[4], row[6]) for row in softmax_rows] == [("3,000", "1.00x", "1.00x"), ("5,000", "1.00x", "1.00x")]
     assert merged.with_suffix(".png").stat().st_size > 1000
