@@ -566,6 +566,9 @@ def main(argv=None):
         args.out.with_suffix(".md").write_text(markdown(results, metas))
         plot(results, args.out.with_suffix(".png"), metas)
         return
+    if args.out.with_suffix(".json").exists():  # measurements take minutes to hours: never overwrite them
+        raise SystemExit(f"benchmark_training.py: --out {args.out}: {args.out.with_suffix('.json')} is already "
+                         "there; pick another stem or remove it (--from-json rewrites only the table and plot)")
     import torch
 
     import fairseq_vmf  # noqa: F401  (registers the plugin's models and criteria; workers fork after this)

@@ -64,6 +64,10 @@ def test_training_benchmark_names_a_bad_option(tmp_path):
     result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(tmp_path / "b"),
                   "--from-json", str(tmp_path / "other.json")])
     assert result.returncode != 0 and "other.json: not a benchmark report" in result.stderr
+    (tmp_path / "earlier.json").write_text("{}")
+    result = run([sys.executable, "scripts/benchmark_training.py", "--out", str(tmp_path / "earlier")])
+    assert result.returncode != 0 and "earlier.json is already there" in result.stderr
+    assert (tmp_path / "earlier.json").read_text() == "{}"
 
 
 LOG = """\
