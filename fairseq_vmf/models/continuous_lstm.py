@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..modules import ContinuousOutputHead, FrozenTableEmbedding
 from ..modules.continuous_output_head import never_predicted_indices
 from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, set_default, table_for_model
+from .lstm_bodies import PAPER_LSTM, SMALL_LSTM, set_body_defaults
 
 
 class ContinuousLSTMDecoder(LSTMDecoder):
@@ -116,14 +117,7 @@ def continuous_lstm(args):
     """The paper's size: 2-layer BiLSTM encoder (512 per direction), 2-layer 1024-unit
     attentional decoder with input feeding, 512-d source embeddings, output = table dim."""
     set_default(args, "tie_target_embeddings", False)
-    set_default(args, "dropout", 0.0)
-    set_default(args, "encoder_embed_dim", 512)
-    set_default(args, "encoder_hidden_size", 512)
-    set_default(args, "encoder_layers", 2)
-    set_default(args, "encoder_bidirectional", True)
-    set_default(args, "decoder_embed_dim", 512)
-    set_default(args, "decoder_hidden_size", 1024)
-    set_default(args, "decoder_layers", 2)
+    set_body_defaults(args, PAPER_LSTM)
     set_default(args, "decoder_out_embed_dim", 1024)
     # no adaptive softmax: LSTM's base_architecture would otherwise set a cutoff
     set_default(args, "adaptive_softmax_cutoff", "")
@@ -133,12 +127,6 @@ def continuous_lstm(args):
 @register_model_architecture("continuous_lstm", "continuous_lstm_small")
 def continuous_lstm_small(args):
     """A body for Multi30k on 2 CPU cores: 1-layer BiLSTM (256 per direction), 512-unit decoder."""
-    set_default(args, "dropout", 0.2)
-    set_default(args, "encoder_embed_dim", 256)
-    set_default(args, "encoder_hidden_size", 256)
-    set_default(args, "encoder_layers", 1)
-    set_default(args, "decoder_embed_dim", 256)
-    set_default(args, "decoder_hidden_size", 512)
-    set_default(args, "decoder_layers", 1)
+    set_body_defaults(args, SMALL_LSTM)
     set_default(args, "decoder_out_embed_dim", 512)
     continuous_lstm(args)

@@ -6,6 +6,7 @@ from fairseq.models.lstm import base_architecture as lstm_base_architecture
 
 from ..errors import InputError
 from .continuous_output_model import set_default
+from .lstm_bodies import PAPER_LSTM, SMALL_LSTM, set_body_defaults
 from .plif_options import add_plif_args, monotonic_logits_from_args, set_plif_defaults
 
 
@@ -45,27 +46,14 @@ def plif_lstm(args):
     """The paper-size LSTM body of continuous_lstm (2-layer BiLSTM 512 per direction,
     2 x 1024 decoder with attention and input feeding), softmax output with PLIF."""
     set_plif_defaults(args)
-    set_default(args, "dropout", 0.0)
-    set_default(args, "encoder_embed_dim", 512)
-    set_default(args, "encoder_hidden_size", 512)
-    set_default(args, "encoder_layers", 2)
-    set_default(args, "encoder_bidirectional", True)
-    set_default(args, "decoder_embed_dim", 512)
-    set_default(args, "decoder_hidden_size", 1024)
-    set_default(args, "decoder_layers", 2)
-    set_default(args, "decoder_out_embed_dim", 512)
+    set_body_defaults(args, PAPER_LSTM)
+    set_default(args, "decoder_out_embed_dim", 512)  # tied softmax: the embedding size
     lstm_base_architecture(args)
 
 
 @register_model_architecture("plif_lstm", "plif_lstm_small")
 def plif_lstm_small(args):
     """The body of continuous_lstm_small (1-layer BiLSTM 256 per direction, 512-unit decoder)."""
-    set_default(args, "dropout", 0.2)
-    set_default(args, "encoder_embed_dim", 256)
-    set_default(args, "encoder_hidden_size", 256)
-    set_default(args, "encoder_layers", 1)
-    set_default(args, "decoder_embed_dim", 256)
-    set_default(args, "decoder_hidden_size", 512)
-    set_default(args, "decoder_layers", 1)
+    set_body_defaults(args, SMALL_LSTM)
     set_default(args, "decoder_out_embed_dim", 256)
     plif_lstm(args)

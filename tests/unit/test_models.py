@@ -195,3 +195,27 @@ def test_a_larger_decoding_table_adds_outputs_and_inputs(arch, tied):
             prev_unk = prev.clone()
             prev_unk[:, 2] = task.target_dictionary.unk()
             torch.testing.assert_close(vectors, model(src, lengths, prev_unk)[0])
+
+
+@pytest.mark.parametrize("continuous, plif", [("continuous_lstm", "plif_lstm"),
+                                              ("continuous_lstm_small", "plif_lstm_small")])
+def test_continuous_and_plif_lstms_share_their_body_sizes(continuous, plif):
+    """The softmax comparison must be the same body: only the output dimension differs
+    (the continuous head reads the decoder state, tied softmax needs the embedding size)."""
+    from fairseq.models import ARCH_CONFIG_REGISTRY
+
+    sizes = {}
+    for arch in (continuous, plif):
+        args = argparse.Namespace()
+        ARCH_CONFIG_REGISTRY[arch](args)
+        sizes[arch] = {name: getattr(args, name) for name in (
+            "dropout", "encoder_embed_dim", "encoder_hidden_size", "encoder_layers", "encoder_bidirectional",
+            "decoder_embed_dim", "decoder_hidden_size", "decoder_layers", "decoder_out_embed_dim")}
+    assert sizes[continuous]["decoder_out_embed_dim"] == sizes[continuous]["decoder_hidden_size"]
+    assert sizes[plif]["decoder_out_embed_dim"] == sizes[plif]["decoder_embed_dim"]
+    del sizes[continuous]["decoder_out_embed_dim"], sizes[plif]["decoder_out_embed_dim"]
+    assert sizes[continuous] == sizes[plif]
+    # a user's choice survives the defaults
+    args = argparse.Namespace(decoder_layers=1)
+    ARCH_CONFIG_REGISTRY[continuous](args)
+    assert args.decoder_layers == 1
