@@ -19,23 +19,10 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from fairseq_vmf.maths.vocabulary_scan import log_partition
+from fairseq_vmf.profiling import LargestTensor
 from fairseq_vmf.search import build_candidate_search
-
-
-class LargestTensor(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.largest = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for tensor in out if isinstance(out, (tuple, list)) else [out]:
-            if torch.is_tensor(tensor):
-                self.largest = max(self.largest, tensor.numel() * tensor.element_size())
-        return out
 
 
 def timed(fn, repeats):
@@ -100,7 +87,7 @@ def main(argv=None):
         with LargestTensor() as probe:
             _, found = step()
         recall = sum(len(set(a.tolist()) & set(b.tolist())) for a, b in zip(found.cpu(), expected.cpu())) / expected.numel()
-        largest = probe.largest / 2**20 if name == "torch" else None  # FAISS allocates outside torch
+        largest = probe.largest_bytes / 2**20 if name == "torch" else None  # FAISS allocates outside torch
         rows.append({"method": f"kNN backend {name}", "build_s": build, "step_s": step_time,
                      "speed_vs_dense": dense_time / step_time, "largest_tensor_MB": largest, "recall_at_k": recall})
     banned = torch.zeros(args.rows, dtype=torch.bool, device=table.device)

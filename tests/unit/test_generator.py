@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import pytest
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import fairseq_vmf  # noqa: F401
 from fairseq.data import Dictionary
@@ -14,6 +13,7 @@ from fairseq.models import ARCH_MODEL_REGISTRY
 from fairseq.sequence_generator import SequenceGenerator
 from fairseq_vmf.generation import ContinuousSequenceGenerator
 from fairseq_vmf.generation.continuous_generator import remove_repeated_tokens
+from fairseq_vmf.profiling import LargestTensor
 
 DIM = 8
 
@@ -154,19 +154,6 @@ def test_other_scores_keep_the_greedy_choice(score):
         assert all(float(h[0]["positional_scores"].max()) <= 1e-6 for h in b)
 
 
-class LargestTensor(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.largest = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for tensor in out if isinstance(out, (tuple, list)) else [out]:
-            if torch.is_tensor(tensor):
-                self.largest = max(self.largest, tensor.numel())
-        return out
-
-
 def test_large_vocabulary_never_materialises_hypotheses_by_vocabulary():
     model, src, tgt = make_model(target_words=300_000)
     vocab = len(tgt)
@@ -181,8 +168,9 @@ def test_large_vocabulary_never_materialises_hypotheses_by_vocabulary():
     dense = 8 * beam * vocab
     table = vocab * DIM
     # the biggest tensors are the table itself and one chunk of scores, never (bsz*beam) x V
-    assert probe.largest <= max(table, 8 * beam * 65536)
-    assert probe.largest < dense
+    chunk = generator.model._search.chunk_size
+    assert probe.largest_elements <= max(table, 8 * beam * chunk)
+    assert probe.largest_elements < dense
 
 
 def test_remove_repeated_tokens():
@@ -217,3 +205,12 @@ def test_half_precision_model_decodes_with_finite_scores():
         found = generator.generate([half], sample)
     assert len(found) == 3
     assert all(torch.isfinite(h[0]["positional_scores"]).all() for h in found)
+
+
+def test_largest_tensor_probe_counts_allocations_not_views():
+    table = torch.randn(1000, 30)
+    with LargestTensor() as probe:
+        chunk = table[:500].t()  # a view: no allocation
+        scores = torch.randn(4, 30) @ chunk  # 4 x 500 floats
+    assert chunk.numel() == 15000 and scores.numel() == 2000
+    assert probe.largest_elements == 2000 and probe.largest_bytes == 8000
