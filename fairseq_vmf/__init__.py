@@ -17,6 +17,7 @@ from . import generation  # noqa: F401  (the kNN beam-search generator)
 from . import tasks  # noqa: F401  (registers translation_vmf)
 from . import data  # noqa: F401  (raw text, tokenization, pipeline steps)
 from . import embeddings  # noqa: F401  (word vectors and the target-embedding table)
+from . import profiling  # noqa: F401  (the largest-tensor probe of the benchmarks and tests)
 
 from .maths import log_cmk, log_cmk_approx  # noqa: F401  (public maths)
 
