@@ -64,28 +64,23 @@ class CandidateEnsemble(EnsembleModel):
             raise ValueError("the compact vocabulary needs fairseq's default special indices 0-3")
         self.compact = True
         self.candidate_ids: Optional[torch.Tensor] = None
-        self._search = None
-        self._search_key = None
+        self._search = self._banned = None
+        self._table_key = None
 
     def compact_size(self) -> int:
         return self.nspecial + self.k
 
-    def _candidate_search(self, table):
-        head = self.single_model.decoder.output_projection
+    def _for_table(self, table):
+        """(kNN search, never-predicted row mask) for ``table``: built once per table and
+        device, not per batch or step."""
         key = (table.data_ptr(), tuple(table.shape), str(table.device))
-        if key != self._search_key:  # built once per table and device, not per batch
-            excluded = set(head.never_predicted) | set(range(self.nspecial))
-            self._search = build_candidate_search(table, sorted(excluded), self.backend)
-            self._search_key = key
-        return self._search
-
-    def _banned_rows(self, table):
-        key = (table.data_ptr(), tuple(table.shape), str(table.device))
-        if getattr(self, "_banned_key", None) != key:  # once per table, not per step
-            banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
-            banned[list(self.single_model.decoder.output_projection.never_predicted)] = True
-            self._banned, self._banned_key = banned, key
-        return self._banned
+        if key != self._table_key:
+            never = self.single_model.decoder.output_projection.never_predicted
+            self._search = build_candidate_search(table, sorted(set(never) | set(range(self.nspecial))), self.backend)
+            self._banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
+            self._banned[list(never)] = True
+            self._table_key = key
+        return self._search, self._banned
 
     def forward_decoder(self, tokens, encoder_outs, incremental_states, temperature: float = 1.0):
         if not self.compact:
@@ -106,7 +101,7 @@ class CandidateEnsemble(EnsembleModel):
         vectors = decoder_out[0][:, -1, :].float() / temperature  # (N, m)
         head = model.decoder.output_projection
         table = head.target_embeddings
-        search = self._candidate_search(table)
+        search, banned = self._for_table(table)
         log_normaliser = None
         if self.score == "vmf" and hasattr(search, "search_with_log_partition"):
             # exact search: candidates and the vMF normaliser from one pass over the table
@@ -124,7 +119,7 @@ class CandidateEnsemble(EnsembleModel):
         logits[:, self.pad] = -math.inf
         if self.score == "vmf":
             if log_normaliser is None:  # FAISS backends: a separate chunked pass
-                log_normaliser = log_partition(vectors, table, self._banned_rows(table))
+                log_normaliser = log_partition(vectors, table, banned)
             else:  # the search skipped the special rows: add </s> and <unk> (bos, pad are -inf)
                 log_normaliser = torch.logaddexp(log_normaliser, torch.logsumexp(logits[:, :self.nspecial], dim=1))
             lprobs = logits - log_normaliser.unsqueeze(1)

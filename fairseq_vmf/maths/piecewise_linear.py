@@ -7,7 +7,8 @@ code credited to the authors in the repository of Parthiban, Mao & Inkpen (AAAI 
 whose supplement (section 2.2) gives the defaults K = 1e5, T = 20; the ICML text itself was
 not available to us, so no section of it is cited. Unlike that code (f(-T) = 0) we anchor
 f(-T) = -T, a constant shift the softmax ignores, so that unit slopes give exactly the
-identity. The interval [-T, T] is cut into K equal bins of width D = 2T/K with left knots k_i = -T + i*D; on bin i,
+identity. The interval [-T, T] is cut into K equal bins of width D = 2T/K with left
+knots k_i = -T + i*D; on bin i,
 
     f(x) = s_i (x - k_i) + b_i,   b_i = -T + D * sum_{j<i} s_j,   s_i = softplus(w_i) > 0,
 
