@@ -2,10 +2,10 @@
 # The softmax rows of the comparison on one pair, each through the same preparation,
 # training budget, decoding and scoring path as the continuous main job:
 #   word->word, word->BPE, BPE->BPE (label_smoothed_cross_entropy, tied embeddings),
-#   and, on the main job's data (SentencePiece source, word target), +PLIF and +augmented loss.
+#   and, on the main job's data (word->word), +PLIF and +augmented loss.
 #   usage: scripts/baselines.sh SRC TGT [ROWS]
 #   ROWS      which rows to run (default "word_word word_bpe bpe_bpe plif augmented")
-#   TRAIN_MINUTES (default 15, as the main job)   BEAM (default 5)   RAW_DIR (as prepare.sh)
+#   MAX_UPDATE, BODY, ... (as train.sh)   BEAM (default 5)   RAW_DIR (as prepare.sh)
 # Each row writes checkpoints/SRC-TGT.ROW/ (train.log, test.beamN.bleu.json); an existing
 # row is not retrained (train.sh refuses) - delete its folder or pick ROWS.
 set -euo pipefail
@@ -25,10 +25,7 @@ prepare_variant() {  # $1: configs/prepare/multi30k_$1.yaml -> data/multi30k-$1.
 for row in $ROWS; do
   case "$row" in
     word_word|word_bpe|bpe_bpe) data=$(prepare_variant "$row"); system=softmax ;;
-    plif|augmented)
-      data="data/multi30k.$SRC-$TGT"
-      [ -f "$data/prepare.json" ] || bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$data"
-      system=$row ;;
+    plif|augmented) data=$(prepare_variant word_word); system=$row ;;
     *) echo "baselines.sh: unknown row '$row' (word_word word_bpe bpe_bpe plif augmented)" >&2; exit 2 ;;
   esac
   save="checkpoints/$SRC-$TGT.$row"

@@ -28,10 +28,18 @@ OUT="$SAVE/$SPLIT.beam$BEAM${DEDUP:+.dedup}${TAG:+.$TAG}"
 
 # --required-batch-size-multiple 1: with the default of 8 fairseq-generate can drop
 # sentences without a warning (see shared notes); the count check below catches any loss.
-fairseq-generate "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT" \
-  --user-dir "$REPO/fairseq_vmf" --task "$TASK" --path "$CKPT" --gen-subset "$SPLIT" \
-  --beam "$BEAM" --max-len-a 1.2 --max-len-b 10 --batch-size 64 \
-  --required-batch-size-multiple 1 --num-workers 0 ${GEN_ARGS:-} > "$OUT.generate.log" 2> "$OUT.generate.err" \
+generate=(fairseq-generate "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT"
+  --user-dir "$REPO/fairseq_vmf" --task "$TASK" --path "$CKPT" --gen-subset "$SPLIT"
+  --beam "$BEAM" --max-len-a 1.2 --max-len-b 10 --batch-size 64
+  --required-batch-size-multiple 1 --num-workers 0)
+# shellcheck disable=SC2206
+generate+=(${GEN_ARGS:-})
+# the exact command beside its output, and every decode of the test set logged in SAVE_DIR
+printf '%q ' "${generate[@]}" > "$OUT.command" && echo >> "$OUT.command"
+if [ "$SPLIT" = test ]; then
+  echo "$(date -u +%FT%TZ) $(cat "$OUT.command")" >> "$SAVE/test_decodes.log"
+fi
+"${generate[@]}" > "$OUT.generate.log" 2> "$OUT.generate.err" \
   || { tail -n 20 "$OUT.generate.err" >&2; exit 1; }
 { grep '^H-' "$OUT.generate.log" || true; } | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
 if [ -n "${DEDUP:-}" ]; then

@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text to train vectors on (default: <data>/text/train.<lang>)")
     parser.add_argument("--out-dir", type=Path, help="where to write (default: <data>/embeddings)")
     parser.add_argument("--vectors", type=Path,
-                        help="use this fastText .bin or text .vec file instead of training vectors")
+                        help="use this fastText .bin, text .vec, or a softmax model's checkpoint .pt (its "
+                             "output embeddings; same target dictionary) instead of training vectors")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="fasttext",
                         help="vectors to train: fasttext (skip-gram with character n-grams) or word2vec (whole words)")
     parser.add_argument("--name", help="file name stem (default: the variant, or the --vectors file's stem)")

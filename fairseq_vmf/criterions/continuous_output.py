@@ -112,7 +112,9 @@ class ContinuousOutputCriterion(FairseqCriterion):
         target_vectors = table[target]
         losses = self.token_losses(pred, target_vectors, target, table, model)
         zero = losses.new_zeros(())
-        loss = torch.where(mask, losses, zero).sum()
+        # reduce=False: one loss per target position (B * T,), padding at 0, as fairseq's criteria
+        token_losses = torch.where(mask, losses, zero)
+        loss = token_losses.sum()
 
         with torch.no_grad(), autocast_off(pred.device):
             full_pred, full_target = full_precision(pred.detach(), target_vectors)
@@ -138,7 +140,7 @@ class ContinuousOutputCriterion(FairseqCriterion):
                 hits = nearest.view_as(target).eq(target) & mask
             logging_output["nn_correct"] = hits.sum()
             logging_output["nn_count"] = mask.sum()
-        return loss, sample_size, logging_output
+        return (loss if reduce else token_losses.view(-1)), sample_size, logging_output
 
     @classmethod
     def reduce_metrics(cls, logging_outputs) -> None:

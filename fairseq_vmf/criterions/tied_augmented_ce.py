@@ -59,6 +59,8 @@ class TiedAugmentedCrossEntropyCriterion(LabelSmoothedCrossEntropyCriterion):
         aug = self.compute_augmented_loss(model, net_output, sample)
         if reduce:
             aug = aug.sum()
+        else:  # fairseq's unreduced label-smoothed losses are (N, 1); the KL is (N,)
+            loss, nll_loss = loss.view(-1), nll_loss.view(-1)
         loss = loss + self.weight * aug
         sample_size = sample["target"].size(0) if self.sentence_avg else sample["ntokens"]
         logging_output = {

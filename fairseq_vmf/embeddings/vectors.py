@@ -159,16 +159,66 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
     return dim, vectors
 
 
+# Where fairseq softmax models keep their output embedding matrix (tied or not).
+OUTPUT_EMBEDDING_KEYS = ("decoder.output_projection.weight", "decoder.embed_out", "decoder.embed_tokens.weight")
+
+
+class CheckpointVectors:
+    """The output embeddings of a trained fairseq softmax model (row i = target symbol i).
+
+    Tokarchuk & Niculae (2022) report that these transfer better as continuous-output
+    targets than fastText vectors. The checkpoint must have been trained with the same
+    target dictionary as the table is built for: its rows are matched by index.
+    """
+
+    def __init__(self, path: Path, symbols: Iterable[str]):
+        import torch  # importing fairseq_vmf allow-lists fairseq checkpoints for torch.load
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: checkpoint not found")
+        try:
+            state = torch.load(self.path, map_location="cpu")
+        except Exception as err:  # torch raises many kinds for a bad file
+            raise InputError(f"{self.path}: not a readable fairseq checkpoint ({type(err).__name__})") from None
+        model = state.get("model", {}) if isinstance(state, dict) else {}
+        key = next((k for k in OUTPUT_EMBEDDING_KEYS if k in model), None)
+        if key is None:
+            raise InputError(
+                f"{self.path}: no output embedding matrix in this checkpoint (looked for "
+                f"{', '.join(OUTPUT_EMBEDDING_KEYS)}): give a softmax model's checkpoint"
+            )
+        weight = model[key].float().numpy()
+        symbols = list(symbols)
+        if weight.shape[0] != len(symbols):
+            raise InputError(
+                f"{self.path}: its output embeddings have {weight.shape[0]} rows but the target "
+                f"dictionary has {len(symbols)} symbols: train the softmax model on the same data folder"
+            )
+        self.dim = int(weight.shape[1])
+        self.rows = {symbol: weight[i] for i, symbol in enumerate(symbols)}
+
+    def lookup(self, word: str) -> Tuple[Optional[np.ndarray], str]:
+        vector = self.rows.get(word)
+        return (vector, OWN) if vector is not None else (None, MISSING)
+
+
 def load_vectors(path: Path, wanted: Iterable[str], expected_dim: Optional[int] = None):
-    """Open a ``.bin`` (fastText) or ``.vec`` (text) vectors file by its extension."""
+    """Open vectors by extension: ``.bin`` (fastText), ``.vec``/``.txt`` (text) or ``.pt``
+    (a fairseq softmax checkpoint's output embeddings, rows matched to ``wanted`` by index)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".bin":
         vectors = FastTextBinVectors(path)
     elif suffix in (".vec", ".txt"):
         vectors = TextVectors(path, wanted)
+    elif suffix == ".pt":
+        vectors = CheckpointVectors(path, wanted)
     else:
-        raise InputError(f"{path}: unknown vectors format {suffix!r}; give a fastText .bin or a text .vec file")
+        raise InputError(
+            f"{path}: unknown vectors format {suffix!r}; give a fastText .bin, a text .vec "
+            f"or a fairseq softmax checkpoint .pt"
+        )
     if expected_dim is not None and vectors.dim != expected_dim:
         raise InputError(
             f"{path}: vectors have dimension {vectors.dim} but --dim {expected_dim} was asked for"

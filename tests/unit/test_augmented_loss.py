@@ -114,3 +114,17 @@ def test_bad_options_name_their_flag():
     _, task, _ = tiny_model_and_sample()
     with pytest.raises(InputError, match="--aug-temperature must be positive"):
         TiedAugmentedCrossEntropyCriterion(task, False, 0.1, aug_temperature=0.0)
+
+
+def test_unreduced_loss_is_one_value_per_position():
+    # fairseq tools that ask for reduce=False get the per-position losses, (N,), whose sum is
+    # the reduced loss (a (N, 1) + (N,) sum would broadcast to (N, N))
+    model, task, sample = tiny_model_and_sample()
+    model.eval()
+    criterion = TiedAugmentedCrossEntropyCriterion(task, False, 0.1, aug_temperature=10.0, aug_gamma=0.5)
+    per_position, _, _ = criterion(model, sample, reduce=False)
+    reduced, _, _ = criterion(model, sample)
+    assert per_position.shape == (sample["target"].numel(),)
+    assert per_position.sum().item() == pytest.approx(reduced.item(), rel=1e-5)
+    padded = sample["target"].view(-1).eq(task.target_dictionary.pad())
+    assert per_position[padded].abs().max().item() == 0.0

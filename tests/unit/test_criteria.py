@@ -159,6 +159,20 @@ def test_padding_is_ignored_and_loss_is_the_sum_over_real_tokens(name):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_unreduced_loss_is_one_value_per_position(name):
+    criterion, dictionary = build(name)
+    model = ToyContinuousModel(make_table(len(dictionary)))
+    sample = make_sample(dictionary)
+    per_position, _, log = criterion(model, sample, reduce=False)
+    reduced_loss, _, _ = criterion(model, sample)
+    assert per_position.shape == (sample["target"].numel(),)
+    torch.testing.assert_close(per_position.sum(), reduced_loss)
+    padded = sample["target"].view(-1).eq(dictionary.pad())
+    assert padded.any() and per_position[padded].eq(0).all() and per_position[~padded].ne(0).all()
+    torch.testing.assert_close(log["loss"], reduced_loss.data)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_sentence_avg_sets_sample_size(name):
     criterion, dictionary = build(name, sentence_avg=True)
     model = ToyContinuousModel(make_table(len(dictionary)))

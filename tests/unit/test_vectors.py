@@ -142,3 +142,34 @@ def test_empty_training_text_is_refused(tmp_path):
     empty.write_text("")
     with pytest.raises(InputError, match="empty.txt: training text for fastText is missing or empty"):
         train_fasttext(empty, tmp_path / "x.bin", FastTextSettings(dim=8))
+
+
+def save_softmax_like_checkpoint(path, key, weight):
+    import torch
+
+    torch.save({"model": {key: torch.as_tensor(weight), "encoder.x": torch.zeros(1)}}, path)
+    return path
+
+
+@pytest.mark.parametrize("key", ["decoder.output_projection.weight", "decoder.embed_tokens.weight"])
+def test_softmax_checkpoint_rows_are_matched_by_index(tmp_path, key):
+    weight = np.arange(12, dtype=np.float32).reshape(4, 3)
+    path = save_softmax_like_checkpoint(tmp_path / "model.pt", key, weight)
+    vectors = load_vectors(path, ["<s>", "chat", "chien", "le"], expected_dim=3)
+    assert vectors.dim == 3
+    vector, kind = vectors.lookup("chien")
+    assert kind == OWN and vector.tolist() == [6.0, 7.0, 8.0]
+    assert vectors.lookup("absent") == (None, MISSING)
+
+
+def test_softmax_checkpoint_of_another_dictionary_or_model_is_refused(tmp_path):
+    path = save_softmax_like_checkpoint(tmp_path / "model.pt", "decoder.embed_tokens.weight", np.ones((4, 3)))
+    with pytest.raises(InputError, match="model.pt: its output embeddings have 4 rows but the target dictionary has 2"):
+        load_vectors(path, ["a", "b"])
+    other = save_softmax_like_checkpoint(tmp_path / "vmf.pt", "decoder.output_projection.projection.weight", np.ones((3, 4)))
+    with pytest.raises(InputError, match="vmf.pt: no output embedding matrix in this checkpoint"):
+        load_vectors(other, ["a", "b", "c"])
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="junk.pt: not a readable fairseq checkpoint"):
+        load_vectors(junk, ["a"])

@@ -1,0 +1,144 @@
+#!/usr/bin/env python
+"""Record and tabulate the quality results (results/quality/summary.json).
+
+    quality_results.py add --pair en-fr --system vmf_fasttext --split test --beam 5 \
+        --save-dir checkpoints/q/en-fr.vmf_fasttext --output checkpoints/q/en-fr.vmf_fasttext/test.beam5 \
+        --ref data/ww.en-fr/raw/test.fr
+    quality_results.py table            # re-scores every row from its committed hypotheses
+
+``add`` copies the detokenized hypotheses (``OUTPUT.txt``), the generate command
+(``OUTPUT.command``), the training log (gzipped) and the log of test decodes into
+``results/quality/PAIR/SYSTEM/``, scores the hypotheses with sacreBLEU and chrF, and
+replaces the row of the same (pair, system, split, beam) in the summary. ``table``
+re-scores each row from the committed files (references read from the raw data) and
+prints the README's results table; it fails if a stored score disagrees.
+"""
+
+import argparse
+import gzip
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import sacrebleu
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "results" / "quality"
+SUMMARY = RESULTS / "summary.json"
+# raw references by split, as fairseq-vmf-prepare names them (relative to the raw data folder)
+REFERENCE_FILES = {"test": "test_2016_flickr", "valid": "val"}
+
+
+def load_rows():
+    return json.loads(SUMMARY.read_text(encoding="utf-8"))["rows"] if SUMMARY.is_file() else []
+
+
+def save_rows(rows):
+    rows = sorted(rows, key=lambda r: (r["pair"], r["system"], r["split"], r["beam"]))
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text(json.dumps({"rows": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_lines(path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle]
+
+
+def score(hyp_lines, ref_lines, where):
+    if len(hyp_lines) != len(ref_lines):
+        sys.exit(f"quality_results: {where}: {len(hyp_lines)} hypotheses for {len(ref_lines)} references")
+    bleu = sacrebleu.metrics.BLEU()
+    chrf = sacrebleu.metrics.CHRF()
+    result = bleu.corpus_score(hyp_lines, [ref_lines])
+    return {
+        "bleu": round(result.score, 2),
+        "chrf": round(chrf.corpus_score(hyp_lines, [ref_lines]).score, 2),
+        "signature": str(bleu.get_signature()),
+    }
+
+
+def checkpoint_updates(checkpoint):
+    import torch
+
+    import fairseq_vmf  # noqa: F401  (allow-lists fairseq checkpoints for torch.load)
+
+    state = torch.load(checkpoint, map_location="cpu")
+    return int(state["optimizer_history"][-1]["num_updates"])
+
+
+def add(args):
+    output = Path(args.output)
+    hyp_src = Path(f"{output}.txt")
+    target = RESULTS / args.pair / args.system
+    target.mkdir(parents=True, exist_ok=True)
+    hyp = target / f"{args.split}.beam{args.beam}{'.' + args.tag if args.tag else ''}.txt"
+    shutil.copyfile(hyp_src, hyp)
+    command = Path(f"{output}.command").read_text(encoding="utf-8").strip()
+    (target / f"{hyp.stem}.command").write_text(command + "\n", encoding="utf-8")
+    save_dir = Path(args.save_dir)
+    with open(save_dir / "train.log", "rb") as src, gzip.open(target / "train.log.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    if (save_dir / "test_decodes.log").is_file():
+        shutil.copyfile(save_dir / "test_decodes.log", target / "test_decodes.log")
+    row = {
+        "pair": args.pair, "system": args.system, "split": args.split, "beam": args.beam,
+        **({"tag": args.tag} if args.tag else {}),
+        **score(read_lines(hyp), read_lines(args.ref), str(hyp)),
+        "hyp": str(hyp.relative_to(REPO)),
+        "updates": checkpoint_updates(args.checkpoint or save_dir / "checkpoint_best.pt"),
+        "command": command,
+        "train_command": args.train_command,
+    }
+    rows = [r for r in load_rows() if (r["pair"], r["system"], r["split"], r["beam"], r.get("tag"))
+            != (row["pair"], row["system"], row["split"], row["beam"], row.get("tag"))]
+    save_rows(rows + [row])
+    print(json.dumps(row, ensure_ascii=False))
+
+
+def table(args):
+    rows = load_rows()
+    raw = Path(args.raw_dir)
+    lines = ["| pair | system | split | beam | BLEU | chrF | updates |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        src, tgt = row["pair"].split("-")
+        ref = raw / f"{REFERENCE_FILES[row['split']]}.{tgt}.gz"
+        # fairseq-vmf-prepare's references: whitespace runs collapsed
+        refs = [" ".join(line.split()) for line in read_lines(ref)]
+        fresh = score(read_lines(REPO / row["hyp"]), refs, row["hyp"])
+        if abs(fresh["bleu"] - row["bleu"]) > 0.01:
+            sys.exit(f"quality_results: {row['hyp']} scores {fresh['bleu']}, summary says {row['bleu']}")
+        name = row["system"] + (f" ({row['tag']})" if row.get("tag") else "")
+        lines.append(f"| {row['pair']} | {name} | {row['split']} | {row['beam']} | {fresh['bleu']:.2f} "
+                     f"| {fresh['chrf']:.2f} | {row['updates']} |")
+    signatures = sorted({row["signature"] for row in rows})
+    lines.append("")
+    lines.append("sacreBLEU signature: " + "; ".join(signatures))
+    print("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_add = sub.add_parser("add", help="record one decode")
+    p_add.add_argument("--pair", required=True)
+    p_add.add_argument("--system", required=True)
+    p_add.add_argument("--split", choices=sorted(REFERENCE_FILES), required=True)
+    p_add.add_argument("--beam", type=int, required=True)
+    p_add.add_argument("--tag", default="", help="a decoding setting other than the default")
+    p_add.add_argument("--save-dir", required=True)
+    p_add.add_argument("--checkpoint", help="default SAVE_DIR/checkpoint_best.pt")
+    p_add.add_argument("--output", required=True, help="translate.sh's output stem (OUTPUT.txt, OUTPUT.command)")
+    p_add.add_argument("--ref", required=True)
+    p_add.add_argument("--train-command", required=True)
+    p_add.set_defaults(run=add)
+    p_table = sub.add_parser("table", help="re-score every row and print the results table")
+    p_table.add_argument("--raw-dir", default=str(REPO.parent / "shared" / "data" / "multi30k"))
+    p_table.set_defaults(run=table)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
