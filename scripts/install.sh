@@ -16,5 +16,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[test,bench]"
+"$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[test]"
 "$VENV/bin/python" -c "import fairseq, fairseq_vmf; print('fairseq', fairseq.__version__, '| fairseq_vmf', fairseq_vmf.__version__, 'installed in $VENV')"

@@ -14,6 +14,8 @@
 #   LR, WARMUP     peak learning rate and inverse-sqrt warm-up (defaults 5e-3 and 1000 for tiny,
 #                  1e-3 and 1000 for small)
 #   TABLE          the vmf system's target table (default DATA/embeddings/fasttext.TGT.npz)
+#   TIED           1 (default): the vmf system's decoder inputs are the frozen table (+ a learned
+#                  projection); 0: learned decoder input embeddings
 #   TRAIN_MINUTES  optional wall-clock cap on top of MAX_UPDATE (the quick mode)
 #   MAX_TOKENS     tokens per batch (default 4096)     SEED (default 1)
 #   RESUME=1       continue the run in SAVE_DIR from its last checkpoint
@@ -77,8 +79,8 @@ common=(
 )
 case "$SYSTEM" in
   vmf)
-    system=(--task translation_vmf --target-embeddings "$TABLE"
-            --arch continuous_transformer --tie-target-embeddings --criterion vmf) ;;
+    system=(--task translation_vmf --target-embeddings "$TABLE" --arch continuous_transformer --criterion vmf)
+    if [ "${TIED:-1}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
   softmax)
     system=(--task translation --arch transformer --share-decoder-input-output-embed
             --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 from ..data.steps import StepRunner
 from ..embeddings.target_table import build_target_table, read_coverage, write_coverage
-from ..embeddings.vectors import FastTextSettings, load_vectors, train_fasttext
+from ..embeddings.vectors import FastTextSettings, RandomVectors, load_vectors, train_fasttext
 from ..errors import InputError
 from .common import add_config_argument, parse_args, run_main
 
@@ -29,6 +29,9 @@ VARIANTS = {
     "fasttext": True,
     # skip-gram over whole words only, like word2vec (the paper's weaker variant)
     "word2vec": False,
+    # no training: every word gets a fixed random unit vector (Tokarchuk & Niculae 2024);
+    # in m dimensions two such rows have cosine ~ N(0, 1/m), nearly orthogonal
+    "random": None,
 }
 
 
@@ -46,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="use this fastText .bin, text .vec, or a softmax model's checkpoint .pt (its "
                              "output embeddings; same target dictionary) instead of training vectors")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="fasttext",
-                        help="vectors to train: fasttext (skip-gram with character n-grams) or word2vec (whole words)")
+                        help="vectors to train: fasttext (skip-gram with character n-grams), word2vec (whole "
+                             "words) or random (seeded random unit rows, nothing trained)")
     parser.add_argument("--name", help="file name stem (default: the variant, or the --vectors file's stem)")
     parser.add_argument("--dim", type=int, default=defaults.dim, help="embedding dimension (checked against --vectors)")
     parser.add_argument("--epoch", type=int, default=defaults.epoch)
@@ -100,7 +104,9 @@ def build(args: argparse.Namespace) -> Path:
     name = name.removesuffix(f".{lang}")  # "vectors.fr.bin" -> "vectors.fr.npz", not "vectors.fr.fr.npz"
     vectors_path = args.vectors
     settings = None
-    if vectors_path is None:
+    if vectors_path is None and args.variant == "random":
+        pass  # every word row is drawn from --seed by build_target_table
+    elif vectors_path is None:
         if train_text is None or not train_text.is_file():
             raise InputError(f"{train_text}: training text not found (pass --train-text or --vectors)")
         settings = FastTextSettings(
@@ -124,11 +130,14 @@ def build(args: argparse.Namespace) -> Path:
 
     def make_table():
         dictionary = Dictionary.load(str(dict_path))
-        vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
+        if vectors_path is None:
+            vectors = RandomVectors(args.dim)
+        else:
+            vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
         table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed, center=args.center)
         table.save(table_path)
         write_coverage(coverage_path, coverage, {
-            "vectors": str(vectors_path),
+            "vectors": str(vectors_path) if vectors_path else "random",
             "dictionary": str(dict_path),
             "dim": table.dim,
             "rows": len(table.symbols),
@@ -142,7 +151,7 @@ def build(args: argparse.Namespace) -> Path:
         [table_path, coverage_path],
         {"seed": args.seed, "dim": args.dim, "center": args.center},
         make_table,
-        inputs=[dict_path, vectors_path],
+        inputs=[dict_path] + ([vectors_path] if vectors_path else []),
     )
     print(f"target embeddings: {table_path}")
     print(f"coverage: {read_coverage(coverage_path).summary()}")

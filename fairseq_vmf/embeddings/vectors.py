@@ -159,6 +159,17 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
     return dim, vectors
 
 
+class RandomVectors:
+    """No vectors at all: ``build_target_table`` gives every word a seeded random unit row
+    (its policy for missing words), so the coverage report counts them as missing."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def lookup(self, word: str) -> Tuple[Optional[np.ndarray], str]:
+        return None, MISSING
+
+
 # Where fairseq softmax models keep their output embedding matrix (tied or not).
 OUTPUT_EMBEDDING_KEYS = ("decoder.output_projection.weight", "decoder.embed_out", "decoder.embed_tokens.weight")
 

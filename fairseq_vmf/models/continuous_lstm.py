@@ -84,7 +84,8 @@ class ContinuousLSTMModel(ContinuousOutputModelMixin, LSTMModel):
             max_source_positions=getattr(args, "max_source_positions", DEFAULT_MAX_SOURCE_POSITIONS),
         )
 
-        head = ContinuousOutputHead(args.decoder_out_embed_dim, table, never_predicted_indices(tgt_dict))
+        head = ContinuousOutputHead(args.decoder_out_embed_dim, table, never_predicted_indices(tgt_dict),
+                                    layer_norm=args.output_layer_norm)
         decoder_embed = None
         if args.tie_target_embeddings:
             decoder_embed = FrozenTableEmbedding(head, args.decoder_embed_dim, tgt_dict.pad())
@@ -117,6 +118,7 @@ def continuous_lstm(args):
     """The paper's size: 2-layer BiLSTM encoder (512 per direction), 2-layer 1024-unit
     attentional decoder with input feeding, 512-d source embeddings, output = table dim."""
     set_default(args, "tie_target_embeddings", False)
+    set_default(args, "output_layer_norm", False)
     set_body_defaults(args, PAPER_LSTM)
     set_default(args, "decoder_out_embed_dim", 1024)
     # no adaptive softmax: LSTM's base_architecture would otherwise set a cutoff

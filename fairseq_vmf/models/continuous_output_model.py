@@ -54,6 +54,11 @@ def add_continuous_args(parser) -> None:
              "if its dimension differs from --decoder-embed-dim); the paper's best setting",
     )
     parser.add_argument(
+        "--output-layer-norm", action="store_true",
+        help="LayerNorm on the predicted vector (the authors' Transformer recipe); its gain "
+             "then sets the vMF concentration",
+    )
+    parser.add_argument(
         "--target-embed-dim", type=int, metavar="M",
         help="output dimension; taken from the target embedding table (set it only to "
              "assert the table's dimension)",

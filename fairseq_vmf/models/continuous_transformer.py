@@ -56,7 +56,8 @@ class ContinuousTransformerModel(ContinuousOutputModelMixin, TransformerModel):
         table = table_for_model(args, task)
         src_dict, tgt_dict = task.source_dictionary, task.target_dictionary
 
-        head = ContinuousOutputHead(args.decoder_output_dim, table, never_predicted_indices(tgt_dict))
+        head = ContinuousOutputHead(args.decoder_output_dim, table, never_predicted_indices(tgt_dict),
+                                    layer_norm=args.output_layer_norm)
         if args.tie_target_embeddings:
             decoder_embed = FrozenTableEmbedding(head, args.decoder_embed_dim, tgt_dict.pad())
         else:
@@ -75,6 +76,7 @@ class ContinuousTransformerModel(ContinuousOutputModelMixin, TransformerModel):
 def continuous_transformer(args):
     """fairseq's transformer base body (6+6 layers, 512-d, 8 heads) with a continuous output."""
     set_default(args, "tie_target_embeddings", False)
+    set_default(args, "output_layer_norm", False)
     transformer_base_architecture(args)
 
 

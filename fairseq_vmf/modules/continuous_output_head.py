@@ -32,13 +32,18 @@ class ContinuousOutputHead(nn.Module):
         input_dim: size of the decoder features.
         table: (V, m) unit rows, row i = embedding of target symbol i (copied).
         never_predicted: symbol indices that are never a prediction (padding, <s>).
+        layer_norm: LayerNorm (with gain and bias) on the predicted vector.
     """
 
-    def __init__(self, input_dim: int, table: torch.Tensor, never_predicted: Sequence[int] = ()):
+    def __init__(self, input_dim: int, table: torch.Tensor, never_predicted: Sequence[int] = (),
+                 layer_norm: bool = False):
         super().__init__()
         self.projection = nn.Linear(input_dim, table.size(1))
         nn.init.xavier_uniform_(self.projection.weight)
         nn.init.zeros_(self.projection.bias)
+        # the authors' Transformer recipe normalises the predicted vector (its gain then
+        # sets the concentration kappa); None keeps checkpoints made without it loadable
+        self.layer_norm = nn.LayerNorm(table.size(1)) if layer_norm else None
         # persistent: the table travels inside checkpoints
         self.register_buffer("target_embeddings", table.detach().clone().float())
         self.never_predicted = tuple(int(i) for i in never_predicted)
@@ -48,7 +53,8 @@ class ContinuousOutputHead(nn.Module):
         return int(self.target_embeddings.size(1))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.projection(features)
+        vectors = self.projection(features)
+        return self.layer_norm(vectors) if self.layer_norm is not None else vectors
 
     def scores(self, vectors: torch.Tensor) -> torch.Tensor:
         """e_hat . e_w for every word w, float32, never-predicted symbols at -inf."""

@@ -105,6 +105,39 @@ def test_word2vec_variant_has_no_ngram_vectors(prepared, tmp_path):
     assert coverage["composed"] == 0 and coverage["fasttext"]["subwords"] is False
 
 
+def test_random_variant_draws_seeded_nearly_orthogonal_rows(prepared, tmp_path):
+    tables = []
+    for seed in ("1", "1", "2"):
+        out = tmp_path / f"seed{seed}-{len(tables)}"
+        result = run([command("fairseq-vmf-embed"), "--data", str(prepared), "--variant", "random",
+                      "--dim", "64", "--seed", seed, "--out-dir", str(out)])
+        assert result.returncode == 0, result.stderr
+        tables.append(TargetEmbeddingTable.load(out / "random.fr.npz"))
+    np.testing.assert_array_equal(tables[0].vectors, tables[1].vectors)
+    assert not np.allclose(tables[0].vectors, tables[2].vectors)
+    cosines = tables[0].vectors @ tables[0].vectors.T
+    off_diagonal = cosines[~np.eye(len(cosines), dtype=bool)]
+    assert abs(off_diagonal.mean()) < 0.01 and 0.08 < off_diagonal.std() < 0.17  # ~ N(0, 1/64)
+    coverage = json.loads((tmp_path / "seed1-0" / "random.fr.coverage.json").read_text())
+    assert coverage["own"] == coverage["composed"] == 0 and coverage["vectors"] == "random"
+
+
+def test_softmax_checkpoint_gives_a_table_of_its_output_embeddings(prepared, tmp_path):
+    import torch
+
+    dictionary = (prepared / "bin" / "dict.fr.txt").read_text(encoding="utf-8").splitlines()
+    rows = 4 + len(dictionary)
+    weight = torch.randn(rows, 8, generator=torch.Generator().manual_seed(0))
+    torch.save({"model": {"decoder.embed_tokens.weight": weight}}, tmp_path / "softmax.pt")
+    result = run([command("fairseq-vmf-embed"), "--data", str(prepared), "--vectors", str(tmp_path / "softmax.pt"),
+                  "--dim", "8", "--no-center", "--out-dir", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    table = TargetEmbeddingTable.load(tmp_path / "softmax.fr.npz")
+    word = table.symbols.index("homme")
+    expected = weight[word] / weight[word].norm()
+    np.testing.assert_allclose(table.vectors[word], expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_detokenized_test_side_matches_the_references(prepared):
     result = run([command("fairseq-vmf-detok"), "--data", str(prepared)],
                  input=(prepared / "text" / "test.fr").read_text(encoding="utf-8"))

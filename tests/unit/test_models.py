@@ -219,3 +219,21 @@ def test_continuous_and_plif_lstms_share_their_body_sizes(continuous, plif):
     args = argparse.Namespace(decoder_layers=1)
     ARCH_CONFIG_REGISTRY[continuous](args)
     assert args.decoder_layers == 1
+
+
+@pytest.mark.parametrize("arch", ["continuous_transformer_small", "continuous_lstm_small"])
+def test_output_layer_norm_normalises_each_predicted_vector(arch):
+    model, task, args = build(arch, output_layer_norm=True)
+    src, lengths, prev = batch(task)
+    vectors, _ = model(src, lengths, prev)
+    # LayerNorm with its initial gain 1 and bias 0: every vector has mean 0 and variance
+    # v / (v + eps) of its input's variance v, i.e. just under 1
+    torch.testing.assert_close(vectors.mean(-1), torch.zeros(vectors.shape[:-1]), atol=1e-5, rtol=0)
+    variance = vectors.var(-1, unbiased=False)
+    assert variance.max() <= 1.0 + 1e-5 and variance.min() > 0.5
+    names = {n for n, _ in model.named_parameters()}
+    assert {"decoder.output_projection.layer_norm.weight", "decoder.output_projection.layer_norm.bias"} <= names
+    # a model built from args that predate the flag (old checkpoints) has no LayerNorm
+    old_args = argparse.Namespace(arch=arch, **TINY[arch])
+    old = ARCH_MODEL_REGISTRY[arch].build_model(old_args, make_task())
+    assert old.decoder.output_projection.layer_norm is None and old_args.output_layer_norm is False
