@@ -13,6 +13,9 @@ Logged (all as sums, so they add up across workers and across split batches):
   negative, so no perplexity is derived. Select checkpoints by BLEU or ``nn_acc``.
 * ``cos``: mean cosine between prediction and target embedding;
 * ``kappa``: mean norm of the prediction (the vMF concentration);
+* ``nll_vmf`` (``vmf`` criterion): the plain NLLvMF per token (lambda1 = 0, lambda2 = 1)
+  whatever the training lambdas, so runs with different lambdas compare; it includes
+  the constant -log C_m(0) (the log of the sphere's area: -427.6 nats at m = 300);
 * ``nn_acc`` (validation only): % of tokens whose nearest table row (inner product,
   padding, ``<s>`` and filler symbols excluded) is the target, found by an exact chunked scan.
 """
@@ -82,6 +85,10 @@ class ContinuousOutputCriterion(FairseqCriterion):
         """Loss per position (B, T) of ``pred`` (B, T, m) against ``target`` rows (B, T, m)."""
         raise NotImplementedError
 
+    def extra_statistics(self, pred, target):
+        """More per-position values (B, T) to log as sums over real tokens, by name."""
+        return {}
+
     # -- contract -------------------------------------------------------------------
     def _check_table(self, table, where):
         key = (table.data_ptr(), tuple(table.shape), str(table.device))
@@ -121,6 +128,8 @@ class ContinuousOutputCriterion(FairseqCriterion):
             kappa, _, cosine = norms_and_cosines(full_pred, full_target)
             kappa_sum = torch.where(mask, kappa, zero).sum()
             cos_sum = torch.where(mask, cosine, zero).sum()
+            extra = {f"{name}_sum": torch.where(mask, values, zero).sum()
+                     for name, values in self.extra_statistics(full_pred, full_target).items()}
 
         sample_size = target.size(0) if self.sentence_avg else sample["ntokens"]
         logging_output = {
@@ -130,6 +139,7 @@ class ContinuousOutputCriterion(FairseqCriterion):
             "sample_size": sample_size,
             "cos_sum": cos_sum,
             "kappa_sum": kappa_sum,
+            **extra,
         }
         if not model.training:
             with torch.no_grad(), autocast_off(pred.device):
@@ -153,6 +163,8 @@ class ContinuousOutputCriterion(FairseqCriterion):
         metrics.log_scalar("loss", loss_sum / max(sample_size, 1.0), sample_size, round=4)
         metrics.log_scalar("cos", total("cos_sum") / max(ntokens, 1.0), ntokens, round=4)
         metrics.log_scalar("kappa", total("kappa_sum") / max(ntokens, 1.0), ntokens, round=3)
+        if any("nll_vmf_sum" in log for log in logging_outputs):
+            metrics.log_scalar("nll_vmf", total("nll_vmf_sum") / max(ntokens, 1.0), ntokens, round=4)
         nn_count = total("nn_count")
         if nn_count > 0:
             metrics.log_scalar("_nn_correct", total("nn_correct"))

@@ -1,13 +1,19 @@
 """The von Mises-Fisher negative log-likelihood criterion (``--criterion vmf``)."""
 
+import logging
 from dataclasses import dataclass, field
+
+import torch
 
 from fairseq.criterions import register_criterion
 from fairseq.dataclass import ChoiceEnum
 
 from ..errors import InputError
+from ..maths.log_cmk import log_cmk
 from ..maths.losses import cosine_loss, vmf_nll
 from .continuous_output import ContinuousOutputCriterion, ContinuousOutputCriterionConfig
+
+logger = logging.getLogger(__name__)
 
 VMF_NORMALISERS = ChoiceEnum(["exact", "approximate"])
 
@@ -59,6 +65,12 @@ class VmfCriterion(ContinuousOutputCriterion):
         self.lambda2 = vmf_lambda2
         self.approximate = str(vmf_normaliser) == "approximate"
         self.cosine_warmup_updates = vmf_cosine_warmup_updates
+        table = getattr(task, "target_embeddings", None)
+        if table is not None:
+            m = int(torch.as_tensor(table).shape[1])
+            constant = -float(log_cmk(torch.zeros((), dtype=torch.float64), m))
+            logger.info("nll_vmf is the plain NLLvMF (lambda1 0, lambda2 1) per token; it includes the "
+                        "constant -log C_m(0) = %.2f nats at m = %d (a uniform prediction scores it)", constant, m)
 
     def in_cosine_warmup(self, model) -> bool:
         if self.cosine_warmup_updates == 0 or not model.training:
@@ -70,6 +82,10 @@ class VmfCriterion(ContinuousOutputCriterion):
                 "(the fairseq_vmf continuous_* architectures do)"
             )
         return get_num_updates() < self.cosine_warmup_updates
+
+    def extra_statistics(self, pred, target):
+        # the plain NLLvMF, comparable across lambdas (and logged during cosine warm-up too)
+        return {"nll_vmf": vmf_nll(pred, target, 0.0, 1.0, self.approximate)}
 
     def token_losses(self, pred, target, target_index, table, model):
         if self.in_cosine_warmup(model):

@@ -147,16 +147,19 @@ class _FaissSearch(CandidateSearch):
             allowed[list(self.never_predicted)] = False
         self.row_ids = allowed.nonzero(as_tuple=True)[0].to(table.device)
         vectors = table.detach()[self.row_ids].float().cpu().contiguous()
-        index = self._make_index(vectors)
+        self.index = self._make_index(vectors)
         self.on_gpu = False
         if use_gpu and table.is_cuda:
-            if faiss_gpu_available():
-                self.resources = self.faiss.StandardGpuResources()
-                index = self.faiss.index_cpu_to_gpu(self.resources, table.device.index or 0, index)
-                self.on_gpu = True
-            else:
-                logger.info("FAISS GPU support not available (faiss-cpu build or no GPU): searching on CPU")
-        self.index = index
+            self._move_to_gpu(table.device)
+
+    def _move_to_gpu(self, device: torch.device) -> None:
+        """Put the index on ``device`` if FAISS can; otherwise say so and stay on CPU."""
+        if not faiss_gpu_available():
+            logger.info("FAISS GPU support not available (faiss-cpu build or no GPU): searching on CPU")
+            return
+        self.resources = self.faiss.StandardGpuResources()
+        self.index = self.faiss.index_cpu_to_gpu(self.resources, device.index or 0, self.index)
+        self.on_gpu = True
 
     def _make_index(self, vectors):
         raise NotImplementedError

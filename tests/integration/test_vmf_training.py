@@ -235,3 +235,23 @@ def test_translate_recipe_scores_and_refuses_dropped_sentences(prepared, tiny_ch
     dropped = run(["bash", str(REPO / "scripts" / "translate.sh"), "en", "fr", save_dir, str(prepared)], env=env)
     assert dropped.returncode == 1
     assert "hypotheses for 100 references" in dropped.stderr and "dropped sentences" in dropped.stderr
+
+
+def test_cosine_warmup_switches_the_loss_at_the_configured_update(prepared, tmp_path):
+    # during the warm-up the per-token loss is 1 - cos exactly (loss and cos are both means
+    # over the same tokens); from update 3 on it is the vMF loss, which is not
+    result = run(train_args(prepared, tmp_path / "ckpt", *TINY_TRANSFORMER, "--criterion", "vmf",
+                            "--vmf-cosine-warmup-updates", "2", "--max-update", "4", "--disable-validation"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = {}
+    for line in (result.stdout + result.stderr).splitlines():
+        if "train_inner" in line and '"num_updates"' in line:
+            record = json.loads(line[line.index("{"):])
+            records[int(record["num_updates"])] = record
+    assert set(records) == {1, 2, 3, 4}
+    gaps = {n: abs(float(r["loss"]) + float(r["cos"]) - 1.0) for n, r in records.items()}
+    assert gaps[1] < 2e-4 and gaps[2] < 2e-4, gaps
+    assert gaps[3] > 0.05 and gaps[4] > 0.05, gaps
+    # the plain NLLvMF is logged in both phases, and it is not the training loss in either
+    assert all(abs(float(r["nll_vmf"]) - float(r["loss"])) > 0.05 for r in records.values())
+    assert "nll_vmf is the plain NLLvMF" in result.stdout + result.stderr

@@ -1,6 +1,7 @@
 """kNN backends: same top-k as brute force, excluded rows, approximate recall, auto choice."""
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -73,7 +74,32 @@ def test_auto_picks_torch_for_small_cpu_tables_and_hnsw_for_huge_ones(monkeypatc
 def test_faiss_flat_on_a_cpu_table_stays_on_cpu(caplog):
     with caplog.at_level(logging.INFO):
         search = FaissFlatSearch(unit_table(50, 8), BANNED, use_gpu=True)
-    assert not search.on_gpu
+    assert not search.on_gpu and "FAISS GPU support" not in caplog.text  # nothing to fall back from
+
+
+def test_gpu_placement_falls_back_to_cpu_or_moves_the_index(caplog, monkeypatch):
+    # Both branches of the GPU placement, on any machine: FAISS without GPU support
+    # keeps the CPU index and says so; with it, the index is handed to index_cpu_to_gpu.
+    import fairseq_vmf.search.candidate_search as module
+
+    table = unit_table(50, 8)
+    search = FaissFlatSearch(table, BANNED)
+    cpu_index = search.index
+    monkeypatch.setattr(module, "faiss_gpu_available", lambda: False)
+    with caplog.at_level(logging.INFO):
+        search._move_to_gpu(torch.device("cuda", 0))
+    assert not search.on_gpu and search.index is cpu_index
+    assert "FAISS GPU support not available (faiss-cpu build or no GPU): searching on CPU" in caplog.text
+    queries = torch.randn(4, 8)
+    assert torch.equal(search.search(queries, 5)[1], brute_force(queries, table, BANNED, 5)[1])
+
+    moved = []
+    fake_faiss = SimpleNamespace(StandardGpuResources=lambda: "resources",
+                                 index_cpu_to_gpu=lambda res, dev, index: moved.append((res, dev, index)) or "gpu-index")
+    monkeypatch.setattr(module, "faiss_gpu_available", lambda: True)
+    monkeypatch.setattr(search, "faiss", fake_faiss)
+    search._move_to_gpu(torch.device("cuda", 1))
+    assert search.on_gpu and search.index == "gpu-index" and moved == [("resources", 1, cpu_index)]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device: checks the GPU path and its fallback")

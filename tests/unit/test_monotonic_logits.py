@@ -13,6 +13,7 @@ from fairseq.models import ARCH_MODEL_REGISTRY
 from fairseq_vmf.errors import InputError
 from fairseq_vmf.maths.piecewise_linear import (
     OUTSIDE,
+    _bins,
     _PiecewiseLinearIncreasing,
     identity_raw_slope,
     piecewise_linear_increasing,
@@ -56,11 +57,18 @@ def test_monotonic_for_random_slopes(outside):
         assert (steps > 0).all()
     else:
         assert (steps >= 0).all() and (steps[~inside] == 0).all()
-    knots = torch.linspace(-5, 5, 1001)[1:-1].double()
+    # continuous at the knots: just left and just right of each inner knot, in float64 so the
+    # offsets survive (in float32 knot +- 1e-9 is the knot itself), the points fall in
+    # neighbouring bins with different slopes and still meet
+    knots = torch.linspace(-5, 5, 1001, dtype=torch.float64)[1:-1]
     eps = 1e-9
-    left = piecewise_linear_increasing((knots - eps).float(), plif.raw_slopes, 5.0, outside)
-    right = piecewise_linear_increasing((knots + eps).float(), plif.raw_slopes, 5.0, outside)
-    assert torch.allclose(left, right, atol=1e-4)  # continuous at the knots
+    slopes = plif.raw_slopes.detach().double()
+    left_bins, _ = _bins(knots - eps, 5.0, 1000, outside)
+    right_bins, _ = _bins(knots + eps, 5.0, 1000, outside)
+    assert (right_bins == left_bins + 1).all()
+    left = _PiecewiseLinearIncreasing.apply(knots - eps, slopes, 5.0, outside)
+    right = _PiecewiseLinearIncreasing.apply(knots + eps, slopes, 5.0, outside)
+    assert (left - right).abs().max() < 1e-8
 
 
 @pytest.mark.parametrize("outside", OUTSIDE)
