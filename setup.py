@@ -54,6 +54,7 @@ setup(
             "fairseq-vmf-prepare = fairseq_vmf.cli.prepare_data:cli_main",
             "fairseq-vmf-embed = fairseq_vmf.cli.build_embeddings:cli_main",
             "fairseq-vmf-detok = fairseq_vmf.cli.detokenize:cli_main",
+            "fairseq-vmf-segment = fairseq_vmf.cli.segment:cli_main",
             "fairseq-vmf-user-dir = fairseq_vmf.cli.common:print_user_dir",
             "fairseq-vmf-progress = fairseq_vmf.cli.progress:cli_main",
         ]

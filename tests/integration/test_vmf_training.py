@@ -237,11 +237,12 @@ def test_translate_recipe_scores_and_refuses_dropped_sentences(prepared, tiny_ch
     assert "hypotheses for 100 references" in dropped.stderr and "dropped sentences" in dropped.stderr
 
 
-def test_cosine_warmup_switches_the_loss_at_the_configured_update(prepared, tmp_path):
+def test_cosine_warmup_switch_and_frozen_tied_table_through_fairseq_train(prepared, tmp_path):
     # during the warm-up the per-token loss is 1 - cos exactly (loss and cos are both means
     # over the same tokens); from update 3 on it is the vMF loss, which is not
     result = run(train_args(prepared, tmp_path / "ckpt", *TINY_TRANSFORMER, "--criterion", "vmf",
-                            "--vmf-cosine-warmup-updates", "2", "--max-update", "4", "--disable-validation"))
+                            "--tie-target-embeddings", "--vmf-cosine-warmup-updates", "2",
+                            "--max-update", "4", "--disable-validation"))
     assert result.returncode == 0, result.stderr[-3000:]
     records = {}
     for line in (result.stdout + result.stderr).splitlines():
@@ -255,3 +256,39 @@ def test_cosine_warmup_switches_the_loss_at_the_configured_update(prepared, tmp_
     # the plain NLLvMF is logged in both phases, and it is not the training loss in either
     assert all(abs(float(r["nll_vmf"]) - float(r["loss"])) > 0.05 for r in records.values())
     assert "nll_vmf is the plain NLLvMF" in result.stdout + result.stderr
+
+    # four real Adam updates later the tied table in the checkpoint is the file's, bit for
+    # bit, and the optimizer holds no state for it (it is a buffer, not a parameter)
+    import numpy as np
+    import torch
+
+    import fairseq_vmf  # noqa: F401  (allow-lists fairseq checkpoints for torch.load)
+    from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable
+
+    table = TargetEmbeddingTable.load(prepared / "embeddings" / "fasttext.fr.npz").vectors
+    state = torch.load(tmp_path / "ckpt" / "checkpoint_last.pt", map_location="cpu")
+    np.testing.assert_array_equal(state["model"]["decoder.output_projection.target_embeddings"].numpy(), table)
+    moments = [v for s in state["last_optimizer_state"]["state"].values() for v in s.values() if torch.is_tensor(v)]
+    assert moments and table.size not in {m.numel() for m in moments}
+
+
+def test_translate_text_gives_the_recipe_translations_of_raw_sentences(prepared, tiny_checkpoint):
+    # plain sentences in, plain translations out: the same as the recipe's test decode
+    import os
+
+    from tests.helpers import REPO
+
+    env = dict(os.environ, CKPT=str(tiny_checkpoint), BEAM="2", TAG="text",
+               PATH=f"{command('python').rsplit('/', 1)[0]}:{os.environ['PATH']}")
+    save_dir = str(tiny_checkpoint.parent)
+    recipe = run(["bash", str(REPO / "scripts" / "translate.sh"), "en", "fr", save_dir, str(prepared)], env=env)
+    assert recipe.returncode == 0, recipe.stderr[-3000:]
+    expected = (tiny_checkpoint.parent / "test.beam2.text.txt").read_text(encoding="utf-8").splitlines()[:5]
+    raw = (prepared / "raw" / "test.en").read_text(encoding="utf-8").splitlines()[:5]
+    text = run(["bash", str(REPO / "scripts" / "translate_text.sh"), save_dir, str(prepared)], env=env,
+               input="".join(line + "\n" for line in raw))
+    assert text.returncode == 0, text.stderr[-3000:]
+    assert text.stdout.splitlines() == expected
+    missing = run(["bash", str(REPO / "scripts" / "translate_text.sh"), save_dir, str(prepared / "nowhere")],
+                  env=env, input="x\n")
+    assert missing.returncode == 2 and "prepare.json not found" in missing.stderr

@@ -123,14 +123,9 @@ def test_tied_table_stays_frozen_and_nothing_trainable_is_vocabulary_sized(arch)
     assert inputs == TABLE_DIM * 16  # the projection 8 -> 16, no table rows
     assert total == sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    projection_before = model.decoder.embed_tokens.projection.weight.clone()
-    src, lengths, prev = batch(task)
-    vectors, _ = model(src, lengths, prev)
-    vectors.sum().backward()
-    optimizer.step()
-    torch.testing.assert_close(model.get_target_embeddings(), table_before, rtol=0, atol=0)
-    assert not torch.equal(model.decoder.embed_tokens.projection.weight, projection_before)
+    # the table is a buffer, never a parameter: that it stays frozen through real fairseq-train
+    # updates and a checkpoint is tested end to end in tests/integration/test_vmf_training.py
+    assert not any(p is model.get_target_embeddings() for p in model.parameters())
     # the tied input embedding of a word is its projected table row
     emb = model.decoder.embed_tokens(torch.tensor([[5]]))
     torch.testing.assert_close(emb[0, 0], model.decoder.embed_tokens.projection(table_before[5]))
