@@ -76,7 +76,8 @@ class CandidateEnsemble(EnsembleModel):
         key = (table.data_ptr(), tuple(table.shape), str(table.device))
         if key != self._table_key:
             never = self.single_model.decoder.output_projection.never_predicted
-            self._search = build_candidate_search(table, sorted(set(never) | set(range(self.nspecial))), self.backend)
+            self._search = build_candidate_search(table, sorted(set(never) | set(range(self.nspecial))), self.backend,
+                                                  full_pass=self.score == "vmf")
             self._banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
             self._banned[list(never)] = True
             self._table_key = key

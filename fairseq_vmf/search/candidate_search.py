@@ -222,16 +222,24 @@ BACKENDS = ("auto", "torch", "faiss_flat", "faiss_hnsw")
 AUTO_APPROXIMATE_ROWS = 500_000
 
 
-def build_candidate_search(table: torch.Tensor, never_predicted: Sequence[int] = (), backend: str = "auto"):
+def build_candidate_search(table: torch.Tensor, never_predicted: Sequence[int] = (), backend: str = "auto",
+                           full_pass: bool = False):
     """The search backend for ``table`` (on its device).
 
-    ``auto``: on a GPU, FAISS flat search when faiss-gpu is installed, else torch; on
-    CPU, torch (exact) up to ``AUTO_APPROXIMATE_ROWS`` rows and HNSW beyond.
+    ``auto`` chooses by what the score needs. ``full_pass`` (``--knn-score vmf``: the exact
+    normaliser reads every row anyway): the torch search, whose one scan returns the
+    candidates and the normaliser together; an index would add its search to that scan
+    (results/knn_1m_cpu.md: at 1M rows the fused torch scan takes 2.8 s a step, the
+    normaliser scan alone 2.6 s, FAISS flat 13.9 s). Otherwise (``vmf_topk``, ``cosine``):
+    on a GPU, FAISS flat search when faiss-gpu is installed, else torch; on CPU, torch up to
+    ``AUTO_APPROXIMATE_ROWS`` rows and HNSW beyond.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown kNN backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if backend == "auto":
-        if table.is_cuda:
+        if full_pass:
+            backend = "torch"
+        elif table.is_cuda:
             try:
                 backend = "faiss_flat" if faiss_gpu_available() else "torch"
             except ImportError:

@@ -69,6 +69,25 @@ def test_auto_picks_torch_for_small_cpu_tables_and_hnsw_for_huge_ones(monkeypatc
     assert isinstance(build_candidate_search(table, BANNED), TorchExactSearch)
     monkeypatch.setattr(candidate_search, "AUTO_APPROXIMATE_ROWS", 100)
     assert isinstance(build_candidate_search(table, BANNED), FaissHnswSearch)
+    # a score that reads every row anyway (the exact vMF normaliser) keeps the fused torch scan
+    assert isinstance(build_candidate_search(table, BANNED, full_pass=True), TorchExactSearch)
+
+
+def test_generator_asks_for_the_full_pass_only_for_the_exact_vmf_score(monkeypatch):
+    from fairseq_vmf.generation import candidate_ensemble
+
+    asked = []
+    monkeypatch.setattr(candidate_ensemble, "build_candidate_search",
+                        lambda table, never, backend, full_pass: asked.append(full_pass) or TorchExactSearch(table, never))
+    from tests.unit.test_generator import make_model, make_sample
+    from fairseq_vmf.generation import ContinuousSequenceGenerator
+
+    model, src, tgt = make_model(target_words=12)
+    for score in ("vmf", "vmf_topk", "cosine"):
+        generator = ContinuousSequenceGenerator([model], tgt, beam_size=2, max_len_a=0, max_len_b=3, knn_score=score)
+        with torch.no_grad():
+            generator.generate([model], make_sample(src, bsz=2))
+    assert asked == [True, False, False]
 
 
 def test_faiss_flat_on_a_cpu_table_stays_on_cpu(caplog):
