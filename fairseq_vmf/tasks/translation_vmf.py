@@ -62,7 +62,8 @@ class TranslationVmfConfig(TranslationConfig):
         metadata={"help": "decoding: multiply every predicted concentration kappa by this before "
                           "scoring (a sharper vMF, still renormalised over the vocabulary; same as "
                           "dividing --temperature by it). It leaves greedy decoding unchanged and "
-                          "makes beam search help: 1.5 was best on Multi30k val (see README)"},
+                          "makes beam search help: 1.5 was best on Multi30k val (see README). "
+                          "Being a temperature, it also sharpens --sampling"},
     )
     remove_repeated_tokens: bool = field(
         default=False,
