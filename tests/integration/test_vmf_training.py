@@ -242,7 +242,8 @@ def test_cosine_warmup_switch_and_frozen_tied_table_through_fairseq_train(prepar
     # over the same tokens); from update 3 on it is the vMF loss, which is not
     result = run(train_args(prepared, tmp_path / "ckpt", *TINY_TRANSFORMER, "--criterion", "vmf",
                             "--tie-target-embeddings", "--vmf-cosine-warmup-updates", "2",
-                            "--max-update", "4", "--disable-validation"))
+                            "--max-update", "4", "--disable-validation",
+                            "--tensorboard-logdir", str(tmp_path / "tensorboard")))
     assert result.returncode == 0, result.stderr[-3000:]
     records = {}
     for line in (result.stdout + result.stderr).splitlines():
@@ -256,6 +257,13 @@ def test_cosine_warmup_switch_and_frozen_tied_table_through_fairseq_train(prepar
     # the plain NLLvMF is logged in both phases, and it is not the training loss in either
     assert all(abs(float(r["nll_vmf"]) - float(r["loss"])) > 0.05 for r in records.values())
     assert "nll_vmf is the plain NLLvMF" in result.stdout + result.stderr
+    # --tensorboard-logdir works out of the box (tensorboardX is a dependency): the event file
+    # of the training scalars holds the continuous criterion's statistics
+    assert "Please install tensorboardX" not in result.stdout + result.stderr
+    events = list((tmp_path / "tensorboard").glob("train_inner/events.out.tfevents.*"))
+    assert len(events) == 1
+    content = events[0].read_bytes()
+    assert all(tag in content for tag in (b"loss", b"nll_vmf", b"cos", b"kappa", b"lr"))
 
     # four real Adam updates later the tied table in the checkpoint is the file's, bit for
     # bit, and the optimizer holds no state for it (it is a buffer, not a parameter)
