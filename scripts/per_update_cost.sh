@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Per-update cost of each system, measured side by side in one run (same data, same
+# machine state): softmax and vmf on the tiny and small bodies, 80 updates each without
+# validation; prints updates/s (fairseq's ups over the last 20 logged updates) and the
+# ratio to softmax of the same body. Time-to-quality uses these to turn updates into CPU time.
+#   usage: scripts/per_update_cost.sh SRC TGT DATA [OUT.md]
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${1:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
+TGT=${2:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
+DATA=${3:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
+OUT=${4:-/dev/stdout}
+TABLE=${TABLE:-$DATA/embeddings/fasttext.$TGT.npz}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+declare -A bodies=(
+  [tiny]="--encoder-layers 4 --decoder-layers 4 --encoder-embed-dim 128 --decoder-embed-dim 128 --encoder-ffn-embed-dim 256 --decoder-ffn-embed-dim 256 --encoder-attention-heads 4 --decoder-attention-heads 4"
+  [small]="--encoder-layers 3 --decoder-layers 3 --encoder-embed-dim 256 --decoder-embed-dim 256 --encoder-ffn-embed-dim 1024 --decoder-ffn-embed-dim 1024 --encoder-attention-heads 4 --decoder-attention-heads 4"
+)
+common=("$DATA/bin" -s "$SRC" -t "$TGT" --user-dir "$REPO/fairseq_vmf" --optimizer adam --lr 1e-3
+        --lr-scheduler inverse_sqrt --warmup-updates 1000 --max-tokens 4096 --max-update 80
+        --disable-validation --no-save --log-format simple --log-interval 20 --num-workers 0 --dropout 0.3)
+{
+  echo "| body | system | updates/s | vs softmax |"
+  echo "|---|---|---|---|"
+  for body in tiny small; do
+    softmax_ups=""
+    for system in softmax vmf; do
+      if [ "$system" = softmax ]; then
+        args=(--task translation --arch transformer --share-decoder-input-output-embed
+              --criterion label_smoothed_cross_entropy --label-smoothing 0.1)
+      else
+        args=(--task translation_vmf --target-embeddings "$TABLE" --arch continuous_transformer
+              --tie-target-embeddings --criterion vmf)
+      fi
+      # shellcheck disable=SC2086
+      fairseq-train "${common[@]}" ${bodies[$body]} "${args[@]}" > "$work/$body.$system.log" 2>&1
+      ups=$(grep train_inner "$work/$body.$system.log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)
+      [ "$system" = softmax ] && softmax_ups=$ups
+      echo "| $body | $system | $ups | $(awk "BEGIN { printf \"%.2fx\", $ups / $softmax_ups }") |"
+    done
+  done
+} > "$OUT"
