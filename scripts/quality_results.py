@@ -4,7 +4,7 @@
     quality_results.py add --pair en-fr --system vmf_fasttext --split test --beam 5 \
         --save-dir checkpoints/q/en-fr.vmf_fasttext --output checkpoints/q/en-fr.vmf_fasttext/test.beam5 \
         --ref data/ww.en-fr/raw/test.fr
-    quality_results.py table            # re-scores every row from its committed hypotheses
+    quality_results.py table [--readme README.md]   # re-scores every row from its committed hypotheses
 
 ``add`` copies the detokenized hypotheses (``OUTPUT.txt``), the generate command
 (``OUTPUT.command``), the training log (gzipped) and the log of test decodes into
@@ -25,19 +25,20 @@ import sacrebleu
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results" / "quality"
-SUMMARY = RESULTS / "summary.json"
 # raw references by split, as fairseq-vmf-prepare names them (relative to the raw data folder)
 REFERENCE_FILES = {"test": "test_2016_flickr", "valid": "val"}
 
 
-def load_rows():
-    return json.loads(SUMMARY.read_text(encoding="utf-8"))["rows"] if SUMMARY.is_file() else []
+def load_rows(results):
+    summary = results / "summary.json"
+    return json.loads(summary.read_text(encoding="utf-8"))["rows"] if summary.is_file() else []
 
 
-def save_rows(rows):
-    rows = sorted(rows, key=lambda r: (r["pair"], r["system"], r["split"], r["beam"]))
-    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    SUMMARY.write_text(json.dumps({"rows": rows}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+def save_rows(results, rows):
+    rows = sorted(rows, key=lambda r: (r["pair"], r["system"], r["split"], r["beam"], r.get("tag", "")))
+    results.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"rows": rows}, indent=1, ensure_ascii=False) + "\n"
+    (results / "summary.json").write_text(text, encoding="utf-8")
 
 
 def read_lines(path):
@@ -71,7 +72,8 @@ def checkpoint_updates(checkpoint):
 def add(args):
     output = Path(args.output)
     hyp_src = Path(f"{output}.txt")
-    target = RESULTS / args.pair / args.system
+    results = Path(args.results)
+    target = results / args.pair / args.system
     target.mkdir(parents=True, exist_ok=True)
     hyp = target / f"{args.split}.beam{args.beam}{'.' + args.tag if args.tag else ''}.txt"
     shutil.copyfile(hyp_src, hyp)
@@ -86,19 +88,19 @@ def add(args):
         "pair": args.pair, "system": args.system, "split": args.split, "beam": args.beam,
         **({"tag": args.tag} if args.tag else {}),
         **score(read_lines(hyp), read_lines(args.ref), str(hyp)),
-        "hyp": str(hyp.relative_to(REPO)),
+        "hyp": str(hyp.resolve().relative_to(REPO)) if hyp.resolve().is_relative_to(REPO) else str(hyp),
         "updates": checkpoint_updates(args.checkpoint or save_dir / "checkpoint_best.pt"),
         "command": command,
         "train_command": args.train_command,
     }
-    rows = [r for r in load_rows() if (r["pair"], r["system"], r["split"], r["beam"], r.get("tag"))
+    rows = [r for r in load_rows(results) if (r["pair"], r["system"], r["split"], r["beam"], r.get("tag"))
             != (row["pair"], row["system"], row["split"], row["beam"], row.get("tag"))]
-    save_rows(rows + [row])
+    save_rows(results, rows + [row])
     print(json.dumps(row, ensure_ascii=False))
 
 
 def table(args):
-    rows = load_rows()
+    rows = load_rows(Path(args.results))
     raw = Path(args.raw_dir)
     lines = ["| pair | system | split | beam | BLEU | chrF | updates |", "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -106,7 +108,7 @@ def table(args):
         ref = raw / f"{REFERENCE_FILES[row['split']]}.{tgt}.gz"
         # fairseq-vmf-prepare's references: whitespace runs collapsed
         refs = [" ".join(line.split()) for line in read_lines(ref)]
-        fresh = score(read_lines(REPO / row["hyp"]), refs, row["hyp"])
+        fresh = score(read_lines(REPO / row["hyp"]), refs, row["hyp"])  # REPO / an absolute path = that path
         if abs(fresh["bleu"] - row["bleu"]) > 0.01:
             sys.exit(f"quality_results: {row['hyp']} scores {fresh['bleu']}, summary says {row['bleu']}")
         name = row["system"] + (f" ({row['tag']})" if row.get("tag") else "")
@@ -115,11 +117,21 @@ def table(args):
     signatures = sorted({row["signature"] for row in rows})
     lines.append("")
     lines.append("sacreBLEU signature: " + "; ".join(signatures))
-    print("\n".join(lines))
+    text = "\n".join(lines)
+    print(text)
+    if args.readme:
+        readme = Path(args.readme)
+        content = readme.read_text(encoding="utf-8")
+        begin, end = "<!-- quality-table: begin -->", "<!-- quality-table: end -->"
+        if begin not in content or end not in content:
+            sys.exit(f"quality_results: {readme} has no {begin} ... {end} markers")
+        head, rest = content.split(begin, 1)
+        readme.write_text(head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", default=str(RESULTS), help="the results folder (summary.json and hypotheses)")
     sub = parser.add_subparsers(dest="command", required=True)
     p_add = sub.add_parser("add", help="record one decode")
     p_add.add_argument("--pair", required=True)
@@ -135,6 +147,7 @@ def main():
     p_add.set_defaults(run=add)
     p_table = sub.add_parser("table", help="re-score every row and print the results table")
     p_table.add_argument("--raw-dir", default=str(REPO.parent / "shared" / "data" / "multi30k"))
+    p_table.add_argument("--readme", help="also write the table between the quality-table markers of this file")
     p_table.set_defaults(run=table)
     args = parser.parse_args()
     args.run(args)

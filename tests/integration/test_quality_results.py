@@ -1,0 +1,53 @@
+"""scripts/quality_results.py: record a decode, then re-score it from the committed files."""
+
+import gzip
+import json
+
+import sacrebleu
+import torch
+
+from tests.helpers import REPO, command, run
+
+SCRIPT = str(REPO / "scripts" / "quality_results.py")
+
+
+def test_add_records_a_rescorable_row_and_table_rescores_it(tmp_path):
+    references = ["Un chien court sur la plage .", "Deux femmes  parlent .", "Un homme lit ."]
+    hypotheses = ["Un chien court sur la plage .", "Deux femmes discutent .", "Une homme lit ."]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with gzip.open(raw / "test_2016_flickr.fr.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(references) + "\n")
+    prepared_ref = tmp_path / "test.fr"  # fairseq-vmf-prepare collapses whitespace runs
+    prepared_ref.write_text("\n".join(" ".join(r.split()) for r in references) + "\n", encoding="utf-8")
+    save = tmp_path / "save"
+    save.mkdir()
+    (save / "train.log").write_text("epoch 1 | loss 3.2\n", encoding="utf-8")
+    (save / "test_decodes.log").write_text("2026-12-01T00:00:00Z fairseq-generate ...\n", encoding="utf-8")
+    torch.save({"optimizer_history": [{"num_updates": 1234}]}, save / "checkpoint_best.pt")
+    (save / "test.beam5.txt").write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
+    (save / "test.beam5.command").write_text("fairseq-generate data/bin --beam 5\n", encoding="utf-8")
+    results = tmp_path / "results"
+
+    added = run([command("python"), SCRIPT, "--results", str(results), "add", "--pair", "en-fr",
+                 "--system", "softmax_word_word", "--split", "test", "--beam", "5", "--save-dir", str(save),
+                 "--output", str(save / "test.beam5"), "--ref", str(prepared_ref), "--train-command", "train.sh"])
+    assert added.returncode == 0, added.stderr
+    row = json.loads((results / "summary.json").read_text())["rows"][0]
+    expected = sacrebleu.corpus_bleu(hypotheses, [[" ".join(r.split()) for r in references]]).score
+    assert row["bleu"] == round(expected, 2) and row["updates"] == 1234
+    assert row["command"] == "fairseq-generate data/bin --beam 5" and row["train_command"] == "train.sh"
+    assert "nrefs:1|case:mixed|eff:no|tok:13a" in row["signature"]
+    folder = results / "en-fr" / "softmax_word_word"
+    assert (folder / "test.beam5.txt").read_text().splitlines() == hypotheses
+    assert gzip.open(folder / "train.log.gz", "rt").read() == "epoch 1 | loss 3.2\n"
+    assert (folder / "test_decodes.log").is_file()
+
+    table = run([command("python"), SCRIPT, "--results", str(results), "table", "--raw-dir", str(raw)])
+    assert table.returncode == 0, table.stderr
+    assert f"| en-fr | softmax_word_word | test | 5 | {expected:.2f} |" in table.stdout
+
+    # a hypothesis file edited after the fact no longer matches its recorded score
+    (folder / "test.beam5.txt").write_text("\n".join(references) + "\n", encoding="utf-8")
+    stale = run([command("python"), SCRIPT, "--results", str(results), "table", "--raw-dir", str(raw)])
+    assert stale.returncode != 0 and "summary says" in stale.stderr
