@@ -55,18 +55,18 @@ SRC_VOCAB = 8000
 # the decoder inputs, so its decoder projects hidden states to the embedding dimension;
 # the continuous LSTM gets that same projection, so both share one body and differ only
 # in the output layer (V x d_emb against d_emb x 300).
-BODY_ARGS = {
-    "transformer_small": ("transformer", "continuous_transformer_small", dict(
-        encoder_layers=3, decoder_layers=3, encoder_embed_dim=256, decoder_embed_dim=256,
-        encoder_ffn_embed_dim=1024, decoder_ffn_embed_dim=1024, encoder_attention_heads=4,
-        decoder_attention_heads=4, dropout=0.2)),
-    "lstm_small": ("lstm", "continuous_lstm_small", dict(
-        encoder_embed_dim=256, encoder_hidden_size=256, encoder_layers=1, encoder_bidirectional=True,
-        decoder_embed_dim=256, decoder_hidden_size=512, decoder_layers=1, dropout=0.2)),
-    "lstm": ("lstm", "continuous_lstm", dict(  # the paper's body
-        encoder_embed_dim=512, encoder_hidden_size=512, encoder_layers=2, encoder_bidirectional=True,
-        decoder_embed_dim=512, decoder_hidden_size=1024, decoder_layers=2, dropout=0.0)),
+BODY_ARGS = {  # the sizes come from the one definition of each body in fairseq_vmf.models
+    "transformer_small": ("transformer", "continuous_transformer_small", "SMALL_TRANSFORMER"),
+    "lstm_small": ("lstm", "continuous_lstm_small", "SMALL_LSTM"),
+    "lstm": ("lstm", "continuous_lstm", "PAPER_LSTM"),  # the paper's body
 }
+
+
+def body_sizes(body: str) -> dict:
+    from fairseq_vmf.models import lstm_bodies, transformer_bodies
+
+    name = BODY_ARGS[body][2]
+    return dict(getattr(transformer_bodies, name, None) or getattr(lstm_bodies, name))
 
 
 def adaptive_cutoffs(vocab: int) -> str:
@@ -166,7 +166,8 @@ def build(system, body, vocab, device):
         src_dict.add_symbol(f"s{i}")
     for i in range(vocab - tgt_dict.nspecial):
         tgt_dict.add_symbol(f"w{i}")
-    softmax_arch, continuous_arch, dims = BODY_ARGS[body]
+    softmax_arch, continuous_arch, _ = BODY_ARGS[body]
+    dims = body_sizes(body)
     args = argparse.Namespace(**dims)
     task = SimpleNamespace(source_dictionary=src_dict, target_dictionary=tgt_dict, target_embeddings=None)
     if system in CONTINUOUS:

@@ -10,6 +10,7 @@
 #            augmented  softmax, tied, + Inan et al.'s augmented loss (--criterion tied_augmented_ce)
 #            All softmax systems tie decoder input/output embeddings.
 #   BODY           tiny (default: 4+4 layers, 128-d, FFN 256, 4 heads) or small (3+3, 256-d, FFN 1024)
+#   DROPOUT        default 0.3
 #   MAX_UPDATE     update budget (default 3000: where the learning curves of results/quality flatten)
 #   LR, WARMUP     peak learning rate and inverse-sqrt warm-up (defaults 5e-3 and 1000 for tiny,
 #                  1e-3 and 1000 for small)
@@ -45,18 +46,11 @@ else
   bleu_detok=(--eval-bleu-detok moses)
 fi
 
-# The one definition of the bodies every system is trained with.
+# Every system trains the same body (models/transformer_bodies.py defines each size once):
+# continuous_transformer_BODY, softmax_transformer_BODY or plif_transformer_BODY.
 case "$BODY" in
-  tiny)  # Wu et al. 2021's "Transformer-Tiny": about 2x cheaper per update than small here
-    body=(--encoder-layers 4 --decoder-layers 4 --encoder-embed-dim 128 --decoder-embed-dim 128
-          --encoder-ffn-embed-dim 256 --decoder-ffn-embed-dim 256
-          --encoder-attention-heads 4 --decoder-attention-heads 4 --dropout 0.3)
-    lr=${LR:-5e-3} ;;
-  small)  # the anchor body of the shared notes (57.3 BLEU en->fr with softmax)
-    body=(--encoder-layers 3 --decoder-layers 3 --encoder-embed-dim 256 --decoder-embed-dim 256
-          --encoder-ffn-embed-dim 1024 --decoder-ffn-embed-dim 1024
-          --encoder-attention-heads 4 --decoder-attention-heads 4 --dropout 0.3)
-    lr=${LR:-1e-3} ;;
+  tiny) lr=${LR:-5e-3} ;;   # Wu et al. 2021's "Transformer-Tiny"
+  small) lr=${LR:-1e-3} ;;  # the anchor body of the shared notes (57.3 BLEU en->fr with softmax)
   *) echo "train.sh: unknown BODY '$BODY' (tiny or small)" >&2; exit 2 ;;
 esac
 
@@ -67,7 +61,7 @@ fi
 
 common=(
   "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT"
-  --user-dir "$REPO/fairseq_vmf" "${body[@]}" "${budget[@]}"
+  --user-dir "$REPO/fairseq_vmf" --dropout "${DROPOUT:-0.3}" "${budget[@]}"
   --optimizer adam --adam-betas '(0.9, 0.98)' --lr "$lr"
   --lr-scheduler inverse_sqrt --warmup-updates "${WARMUP:-1000}" --warmup-init-lr 1e-7 --clip-norm 5.0
   --max-tokens "${MAX_TOKENS:-4096}" --seed "${SEED:-1}"
@@ -79,16 +73,16 @@ common=(
 )
 case "$SYSTEM" in
   vmf)
-    system=(--task translation_vmf --target-embeddings "$TABLE" --arch continuous_transformer --criterion vmf)
+    system=(--task translation_vmf --target-embeddings "$TABLE" --arch "continuous_transformer_$BODY" --criterion vmf)
     if [ "${TIED:-1}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
   softmax)
-    system=(--task translation --arch transformer --share-decoder-input-output-embed
+    system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed
             --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;
   plif)
-    system=(--task translation --arch plif_transformer --share-decoder-input-output-embed
+    system=(--task translation --arch "plif_transformer_$BODY" --share-decoder-input-output-embed
             --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;
   augmented)
-    system=(--task translation --arch transformer --share-decoder-input-output-embed
+    system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed
             --criterion tied_augmented_ce --label-smoothing 0.1) ;;
   *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif or augmented)" >&2; exit 2 ;;
 esac

@@ -71,6 +71,13 @@ def set_default(args, name, value) -> None:
         setattr(args, name, value)
 
 
+def set_body_defaults(args, body: dict) -> None:
+    """Fill in a body's sizes (models/lstm_bodies.py, models/transformer_bodies.py) where
+    the user set nothing."""
+    for name, value in body.items():
+        set_default(args, name, value)
+
+
 def count_trainable(module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 

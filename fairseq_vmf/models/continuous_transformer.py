@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..modules import ContinuousOutputHead, FrozenTableEmbedding
 from ..modules.continuous_output_head import never_predicted_indices
 from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, set_default, table_for_model
+from .transformer_bodies import SMALL_TRANSFORMER, TINY_TRANSFORMER, set_body_defaults
 
 
 class ContinuousTransformerDecoder(TransformerDecoder):
@@ -82,14 +83,13 @@ def continuous_transformer(args):
 
 @register_model_architecture("continuous_transformer", "continuous_transformer_small")
 def continuous_transformer_small(args):
-    """A body that trains on Multi30k on 2 CPU cores in minutes: 3+3 layers, 256-d, 4 heads."""
-    set_default(args, "encoder_embed_dim", 256)
-    set_default(args, "encoder_ffn_embed_dim", 1024)
-    set_default(args, "encoder_layers", 3)
-    set_default(args, "encoder_attention_heads", 4)
-    set_default(args, "decoder_embed_dim", 256)
-    set_default(args, "decoder_ffn_embed_dim", 1024)
-    set_default(args, "decoder_layers", 3)
-    set_default(args, "decoder_attention_heads", 4)
-    set_default(args, "dropout", 0.2)
+    """The small body (models/transformer_bodies.py): 3+3 layers, 256-d, 4 heads."""
+    set_body_defaults(args, SMALL_TRANSFORMER)
+    continuous_transformer(args)
+
+
+@register_model_architecture("continuous_transformer", "continuous_transformer_tiny")
+def continuous_transformer_tiny(args):
+    """The tiny body (models/transformer_bodies.py): 4+4 layers, 128-d, FFN 256, 4 heads."""
+    set_body_defaults(args, TINY_TRANSFORMER)
     continuous_transformer(args)

@@ -5,7 +5,7 @@ apart. The output dimension (``decoder_out_embed_dim``) is not part of the body:
 architecture sets its own (the table dimension's input, or the tied embedding size).
 """
 
-from .continuous_output_model import set_default
+from .continuous_output_model import set_body_defaults  # noqa: F401  (the bodies' users import it here)
 
 # The paper's: 2-layer BiLSTM encoder (512 per direction), 2-layer 1024-unit attentional
 # decoder with input feeding, 512-d embeddings, no dropout.
@@ -31,8 +31,3 @@ SMALL_LSTM = dict(
     decoder_layers=1,
 )
 
-
-def set_body_defaults(args, body: dict) -> None:
-    """Fill in ``body``'s sizes where the user (or a smaller variant) set nothing."""
-    for name, value in body.items():
-        set_default(args, name, value)

@@ -5,8 +5,8 @@ from fairseq.models.transformer import TransformerConfig, TransformerDecoderBase
 from fairseq.models.transformer import base_architecture as transformer_base_architecture
 
 from ..errors import InputError
-from .continuous_output_model import set_default
 from .plif_options import add_plif_args, monotonic_logits_from_args, set_plif_defaults
+from .transformer_bodies import SMALL_TRANSFORMER, TINY_TRANSFORMER, set_body_defaults
 
 
 class PlifTransformerDecoder(TransformerDecoderBase):
@@ -54,10 +54,13 @@ def plif_transformer(args):
 
 @register_model_architecture("plif_transformer", "plif_transformer_small")
 def plif_transformer_small(args):
-    """The softmax twin of continuous_transformer_small (3+3 layers, 256-d, 4 heads) with PLIF."""
-    for name, value in (("encoder_embed_dim", 256), ("encoder_ffn_embed_dim", 1024), ("encoder_layers", 3),
-                        ("encoder_attention_heads", 4), ("decoder_embed_dim", 256),
-                        ("decoder_ffn_embed_dim", 1024), ("decoder_layers", 3),
-                        ("decoder_attention_heads", 4), ("dropout", 0.2)):
-        set_default(args, name, value)
+    """The softmax twin of continuous_transformer_small (the small body) with PLIF."""
+    set_body_defaults(args, SMALL_TRANSFORMER)
+    plif_transformer(args)
+
+
+@register_model_architecture("plif_transformer", "plif_transformer_tiny")
+def plif_transformer_tiny(args):
+    """The softmax twin of continuous_transformer_tiny (the tiny body) with PLIF."""
+    set_body_defaults(args, TINY_TRANSFORMER)
     plif_transformer(args)

@@ -232,3 +232,18 @@ def test_output_layer_norm_normalises_each_predicted_vector(arch):
     old_args = argparse.Namespace(arch=arch, **TINY[arch])
     old = ARCH_MODEL_REGISTRY[arch].build_model(old_args, make_task())
     assert old.decoder.output_projection.layer_norm is None and old_args.output_layer_norm is False
+
+
+@pytest.mark.parametrize("size", ["small", "tiny"])
+def test_continuous_softmax_and_plif_transformers_share_their_body_sizes(size):
+    from fairseq_vmf.models.transformer_bodies import SMALL_TRANSFORMER, TINY_TRANSFORMER
+
+    body = {"small": SMALL_TRANSFORMER, "tiny": TINY_TRANSFORMER}[size]
+    from fairseq.models import ARCH_CONFIG_REGISTRY
+
+    sizes = []
+    for family in ("continuous", "softmax", "plif"):
+        args = argparse.Namespace()
+        ARCH_CONFIG_REGISTRY[f"{family}_transformer_{size}"](args)  # the architecture's defaults
+        sizes.append({name: getattr(args, name) for name in body})
+    assert sizes[0] == sizes[1] == sizes[2] == body
