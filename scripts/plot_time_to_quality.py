@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Validation BLEU against wall-clock training time, from fairseq-train's own logs.
+"""Validation BLEU against updates and wall-clock training time, from fairseq-train's own logs.
 
 Reads the `valid | epoch ... | bleu X` lines that `fairseq-train --eval-bleu` writes
 (scripts/train.sh logs them to SAVE_DIR/train.log) and their timestamps; time is counted
@@ -71,13 +71,16 @@ def main(argv=None):
         print("plot_time_to_quality.py: matplotlib is missing, no plot (pip install 'fairseq_vmf[bench]')",
               file=sys.stderr)
         return
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (by_updates, by_time) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for name, points in curves.items():
-        ax.plot([p[0] for p in points], [p[3] for p in points], marker="o", label=name)
-    ax.set_xlabel("wall-clock training time (minutes, incl. validation)")
-    ax.set_ylabel("validation BLEU (greedy, sacreBLEU)")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
+        by_updates.plot([p[2] for p in points], [p[3] for p in points], marker="o", markersize=3, label=name)
+        by_time.plot([p[0] for p in points], [p[3] for p in points], marker="o", markersize=3, label=name)
+    by_updates.set_xlabel("updates")
+    by_time.set_xlabel("wall-clock training time (minutes, incl. validation)")
+    by_updates.set_ylabel("validation BLEU (greedy, sacreBLEU)")
+    for ax in (by_updates, by_time):
+        ax.grid(True, alpha=0.3)
+    by_time.legend()
     fig.tight_layout()
     fig.savefig(args.out.with_suffix(".png"), dpi=110)
     print(args.out.with_suffix(".md").read_text(), end="")
