@@ -5,7 +5,7 @@
 # translate test_2016_flickr (beam 5) and print sacreBLEU with its signature.
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
 #   QUICK=1        the quick mode: a 15-minute wall-clock cap on training
-#   MAX_UPDATE     update budget (default: train.sh's)
+#   MAX_UPDATE     update budget (default 5000: about 40 minutes of training here)
 #   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
 set -euo pipefail
@@ -18,6 +18,7 @@ SRC=${1:-en}
 TGT=${2:-fr}
 SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf}
 DATA=data/multi30k-word_word.$SRC-$TGT
+export MAX_UPDATE=${MAX_UPDATE:-5000}
 if [ -n "${QUICK:-}" ]; then export TRAIN_MINUTES=${TRAIN_MINUTES:-15}; fi
 bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"
 bash scripts/train.sh "$SRC" "$TGT" vmf "$DATA" "$SAVE"
