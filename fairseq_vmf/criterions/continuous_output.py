@@ -34,7 +34,7 @@ from ..errors import InputError
 from ..maths.log_cmk import check_dimension
 from ..maths.losses import autocast_off, full_precision, norms_and_cosines
 from ..maths.vocabulary_scan import DEFAULT_CHUNK_SIZE, best_rows
-from ..modules.continuous_output_head import never_predicted_indices, table_tolerance
+from ..modules.continuous_output_head import never_predicted_indices, table_key, table_tolerance
 
 
 @dataclass
@@ -91,7 +91,7 @@ class ContinuousOutputCriterion(FairseqCriterion):
 
     # -- contract -------------------------------------------------------------------
     def _check_table(self, table, where):
-        key = (table.data_ptr(), tuple(table.shape), str(table.device))
+        key = table_key(table)
         if key in self._checked_tables:
             return
         check_target_table(table, where, table_tolerance(table.dtype))

@@ -34,9 +34,14 @@ FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
 FILLER_PREFIX = "madeupword"
 
 
+def is_filler(symbol: str) -> bool:
+    """Whether ``symbol`` is one of the ``madeupwordNNNN`` rows fairseq pads dictionaries with."""
+    return symbol.startswith(FILLER_PREFIX) and symbol[len(FILLER_PREFIX):].isdigit()
+
+
 def is_special(symbol: str) -> bool:
     """Whether ``symbol`` is one of fairseq's non-word symbols."""
-    return symbol in FAIRSEQ_SPECIALS or (symbol.startswith(FILLER_PREFIX) and symbol[len(FILLER_PREFIX):].isdigit())
+    return symbol in FAIRSEQ_SPECIALS or is_filler(symbol)
 
 
 def special_vectors(count: int, dim: int, rng: np.random.Generator) -> np.ndarray:

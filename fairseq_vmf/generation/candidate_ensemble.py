@@ -17,6 +17,7 @@ import torch
 from fairseq.sequence_generator import EnsembleModel
 
 from ..maths.vocabulary_scan import log_partition
+from ..modules.continuous_output_head import table_key
 from ..search import build_candidate_search
 
 SCORES = ("vmf", "vmf_topk", "cosine")
@@ -73,7 +74,7 @@ class CandidateEnsemble(EnsembleModel):
     def _for_table(self, table):
         """(kNN search, never-predicted row mask) for ``table``: built once per table and
         device, not per batch or step."""
-        key = (table.data_ptr(), tuple(table.shape), str(table.device))
+        key = table_key(table)
         if key != self._table_key:
             never = self.single_model.decoder.output_projection.never_predicted
             self._search = build_candidate_search(table, sorted(set(never) | set(range(self.nspecial))), self.backend,

@@ -20,11 +20,17 @@ from fairseq.models.lstm import base_architecture as lstm_base_architecture
 from ..errors import InputError
 from ..modules import ContinuousOutputHead, FrozenTableEmbedding
 from ..modules.continuous_output_head import never_predicted_indices
-from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, set_default, table_for_model
+from .continuous_output_model import (
+    ContinuousDecoderMixin,
+    ContinuousOutputModelMixin,
+    add_continuous_args,
+    set_default,
+    table_for_model,
+)
 from .lstm_bodies import PAPER_LSTM, SMALL_LSTM, set_body_defaults
 
 
-class ContinuousLSTMDecoder(LSTMDecoder):
+class ContinuousLSTMDecoder(ContinuousDecoderMixin, LSTMDecoder):
     """fairseq's LSTMDecoder with ``output_projection`` (a ContinuousOutputHead) in place
     of its vocabulary projection ``fc_out``, which is never allocated."""
 
@@ -37,9 +43,6 @@ class ContinuousLSTMDecoder(LSTMDecoder):
 
     def output_layer(self, x):
         return self.output_projection(x)
-
-    def get_normalized_probs(self, net_output, log_probs, sample=None):
-        return self.output_projection.normalized_probs(net_output[0], log_probs)
 
 
 @register_model("continuous_lstm")

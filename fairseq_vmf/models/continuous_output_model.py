@@ -5,7 +5,8 @@
   built first and ``load_state_dict`` fills it);
 * ``get_target_embeddings()`` for the criteria and the generator;
 * the update count, for the vMF criterion's cosine warm-up;
-* ``get_normalized_probs``: the vMF density renormalised over the table rows;
+* ``ContinuousDecoderMixin``: the decoders' ``get_normalized_probs`` (fairseq's models and
+  generators reach it through the decoder): the vMF density renormalised over the table rows;
 * parameter counts, logged when the model is built.
 """
 
@@ -82,6 +83,14 @@ def count_trainable(module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
+class ContinuousDecoderMixin:
+    """Mixed into fairseq decoders whose ``output_projection`` is a ``ContinuousOutputHead``:
+    fairseq's ``get_normalized_probs`` (model and decoder) ends in this hook."""
+
+    def get_normalized_probs_scriptable(self, net_output, log_probs, sample=None):
+        return self.output_projection.normalized_probs(net_output[0], log_probs)
+
+
 class ContinuousOutputModelMixin:
     """Mixed into fairseq encoder-decoder models whose decoder has ``output_projection``
     (a ``ContinuousOutputHead``)."""
@@ -97,9 +106,6 @@ class ContinuousOutputModelMixin:
 
     def get_num_updates(self) -> int:
         return self.num_updates
-
-    def get_normalized_probs(self, net_output, log_probs, sample=None):
-        return self.decoder.output_projection.normalized_probs(net_output[0], log_probs)
 
     def extend_target_embeddings(self, extra: torch.Tensor, unk_idx: int) -> None:
         """Append rows (words unseen in training) to the table used for decoding.

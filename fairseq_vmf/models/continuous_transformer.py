@@ -13,19 +13,22 @@ from fairseq.models.transformer import base_architecture as transformer_base_arc
 from ..errors import InputError
 from ..modules import ContinuousOutputHead, FrozenTableEmbedding
 from ..modules.continuous_output_head import never_predicted_indices
-from .continuous_output_model import ContinuousOutputModelMixin, add_continuous_args, set_default, table_for_model
+from .continuous_output_model import (
+    ContinuousDecoderMixin,
+    ContinuousOutputModelMixin,
+    add_continuous_args,
+    set_default,
+    table_for_model,
+)
 from .transformer_bodies import SMALL_TRANSFORMER, TINY_TRANSFORMER, set_body_defaults
 
 
-class ContinuousTransformerDecoder(TransformerDecoder):
+class ContinuousTransformerDecoder(ContinuousDecoderMixin, TransformerDecoder):
     """fairseq's TransformerDecoder whose ``output_projection`` is a ContinuousOutputHead.
 
     Incremental decoding and beam reordering are the stock ones; ``output_layer``
     returns (B, T, m) vectors instead of (B, T, V) logits.
     """
-
-    def get_normalized_probs_scriptable(self, net_output, log_probs, sample=None):
-        return self.output_projection.normalized_probs(net_output[0], log_probs)
 
 
 @register_model("continuous_transformer")

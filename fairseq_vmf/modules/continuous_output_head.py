@@ -11,18 +11,32 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
+from ..embeddings.target_table import is_filler
+from ..maths.losses import autocast_off
+
 
 def never_predicted_indices(dictionary) -> Tuple[int, ...]:
     """Symbols a decoder must never output: padding, <s> and fairseq's filler words
-    (``madeupwordNNNN``, added to round the dictionary size)."""
+    (``madeupwordNNNN``, added to round the dictionary size; ``is_filler`` of the table)."""
     indices = {dictionary.pad(), dictionary.bos()}
-    indices.update(i for i, symbol in enumerate(dictionary.symbols) if symbol.startswith("madeupword"))
+    indices.update(i for i, symbol in enumerate(dictionary.symbols) if is_filler(symbol))
     return tuple(sorted(indices))
 
 
 def table_tolerance(dtype: torch.dtype) -> float:
     """How far from 1 a stored unit row's norm may be in ``dtype``."""
     return 2e-2 if dtype in (torch.float16, torch.bfloat16) else 1e-3
+
+
+def same_table_tolerance(dtype: torch.dtype) -> float:
+    """How far a stored table's entries may be from the float32 file they were copied from
+    (``--fp16``/``--bf16`` models keep a rounded copy)."""
+    return 2e-3 if dtype in (torch.float16, torch.bfloat16) else 1e-4
+
+
+def table_key(table: torch.Tensor) -> tuple:
+    """Identifies one table tensor on one device, for per-table caches (checks, searches)."""
+    return (table.data_ptr(), tuple(table.shape), str(table.device))
 
 
 class ContinuousOutputHead(nn.Module):
@@ -59,7 +73,7 @@ class ContinuousOutputHead(nn.Module):
     def scores(self, vectors: torch.Tensor) -> torch.Tensor:
         """e_hat . e_w for every word w, float32, never-predicted symbols at -inf."""
         table = self.target_embeddings
-        with torch.autocast(device_type=vectors.device.type, enabled=False):
+        with autocast_off(vectors.device):
             logits = vectors.float() @ table.float().t()
         if self.never_predicted:
             logits[..., list(self.never_predicted)] = float("-inf")

@@ -25,6 +25,7 @@ from ..generation import ContinuousSequenceGenerator
 from ..generation.candidate_ensemble import SCORES
 from ..search import BACKENDS
 from ..models.continuous_output_model import ContinuousOutputModelMixin
+from ..modules.continuous_output_head import same_table_tolerance
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class TranslationVmfTask(TranslationTask):
         vectors = torch.from_numpy(table.vectors)
         for model in models:
             trained = model.get_target_embeddings()
-            tolerance = 1e-4 if trained.dtype in (torch.float32, torch.float64) else 2e-3  # --fp16/--bf16 copies
+            tolerance = same_table_tolerance(trained.dtype)
             trained = trained.float().cpu()
             if trained.shape[1] != vectors.shape[1] or not torch.allclose(trained, vectors[:known], atol=tolerance):
                 raise InputError(
