@@ -12,12 +12,37 @@ class InputError(Exception):
     """Bad user input: a missing or malformed file, an unsupported option value."""
 
 
+def refused_checkpoint_message(exc, tb):
+    """One line for a checkpoint torch's safe loader refused (``weights_only=True``), naming
+    the file fairseq was loading; None for any other exception."""
+    import pickle
+
+    if not isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" not in str(exc):
+        return None
+    path = None
+    while tb is not None:  # fairseq's loader holds the file name as ``path``
+        if tb.tb_frame.f_code.co_name == "load_checkpoint_to_cpu":
+            path = tb.tb_frame.f_locals.get("path")
+        tb = tb.tb_next
+    # torch names what it refused: a global outside the allow-list, or a type it cannot build
+    details = [line.strip().rstrip(".") for line in str(exc).splitlines()
+               if "unsupported GLOBAL" in line or "Unsupported global" in line or "Can only build" in line]
+    reason = details[0] if details else "it holds more than tensors and plain data"
+    return (f"{path or 'a checkpoint'}: refused by torch's safe loader ({reason}); loading it "
+            f"would run code from the file: only if you trust its source, set "
+            f"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1")
+
+
 def _print_input_errors(previous_hook):
     def hook(exc_type, exc, tb):
         if issubclass(exc_type, InputError):
             # fairseq's own CLIs (fairseq-train, -generate) do not catch our errors;
             # the message names the file or flag, so the traceback adds nothing.
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
+            return
+        refused = refused_checkpoint_message(exc, tb)
+        if refused:
+            sys.stderr.write(f"fairseq_vmf: error: {refused}\n")
             return
         previous_hook(exc_type, exc, tb)
 
@@ -26,6 +51,7 @@ def _print_input_errors(previous_hook):
 
 
 def install_excepthook() -> None:
-    """Print an uncaught InputError as one line instead of a traceback (idempotent)."""
+    """Print an uncaught InputError, or a checkpoint refused by torch's safe loader, as one
+    line instead of a traceback (idempotent)."""
     if not getattr(sys.excepthook, "fairseq_vmf", False):
         sys.excepthook = _print_input_errors(sys.excepthook)
