@@ -5,7 +5,8 @@ from fairseq.models.transformer import (
     DEFAULT_MAX_SOURCE_POSITIONS,
     DEFAULT_MAX_TARGET_POSITIONS,
     DEFAULT_MIN_PARAMS_TO_WRAP,
-    TransformerDecoder,
+    TransformerConfig,
+    TransformerDecoderBase,
     TransformerModel,
 )
 from fairseq.models.transformer import base_architecture as transformer_base_architecture
@@ -23,8 +24,11 @@ from .continuous_output_model import (
 from .transformer_bodies import SMALL_TRANSFORMER, TINY_TRANSFORMER, set_body_defaults
 
 
-class ContinuousTransformerDecoder(ContinuousDecoderMixin, TransformerDecoder):
-    """fairseq's TransformerDecoder whose ``output_projection`` is a ContinuousOutputHead.
+class ContinuousTransformerDecoder(ContinuousDecoderMixin, TransformerDecoderBase):
+    """fairseq's Transformer decoder whose ``output_projection`` is a ContinuousOutputHead.
+
+    Built as fairseq's own (args-style) TransformerModel builds its decoder: from a
+    ``TransformerConfig`` of the args, on ``TransformerDecoderBase``, as plif_transformer.
 
     Incremental decoding and beam reordering are the stock ones; ``output_layer``
     returns (B, T, m) vectors instead of (B, T, V) logits.
@@ -69,7 +73,8 @@ class ContinuousTransformerModel(ContinuousOutputModelMixin, TransformerModel):
         encoder_embed = cls.build_embedding(args, src_dict, args.encoder_embed_dim, args.encoder_embed_path)
         encoder = cls.build_encoder(args, src_dict, encoder_embed)
         decoder = ContinuousTransformerDecoder(
-            args, tgt_dict, decoder_embed, no_encoder_attn=args.no_cross_attention, output_projection=head
+            TransformerConfig.from_namespace(args), tgt_dict, decoder_embed,
+            no_encoder_attn=args.no_cross_attention, output_projection=head,
         )
         model = cls(args, encoder, decoder)
         model.log_parameter_counts()
