@@ -328,17 +328,26 @@ def train_steps(criterion, model, sample, steps, autocast_dtype=None):
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_bf16_autocast_training_stays_finite(name):
+def test_bf16_autocast_training_stays_finite_and_tracks_float32(name):
     criterion, dictionary = build(name)
-    model = ToyContinuousModel(make_table(len(dictionary), dim=300), out_dim=300)
-    losses = train_steps(criterion, model, make_sample(dictionary), 6, torch.bfloat16)
+    table = make_table(len(dictionary), dim=300)
+    losses = train_steps(criterion, ToyContinuousModel(table, out_dim=300), make_sample(dictionary), 6, torch.bfloat16)
+    reference = train_steps(criterion, ToyContinuousModel(table, out_dim=300), make_sample(dictionary), 6)
     assert all(math.isfinite(value) for value in losses)
     assert losses[-1] < losses[0]
+    # the same six steps in float32 from the same initial weights: bf16 matmuls round the
+    # predictions to ~3 significant digits, the loss itself is float32
+    scale = max(abs(value) for value in reference)
+    assert all(abs(a - b) <= 0.02 * scale for a, b in zip(losses, reference)), (losses, reference)
 
 
-def test_bf16_weights_training_stays_finite():
+def test_bf16_weights_training_stays_finite_and_tracks_float32():
     # fairseq's --bf16 casts the model itself to bfloat16; the loss is still float32
     criterion, dictionary = build("vmf")
-    model = ToyContinuousModel(make_table(len(dictionary), dim=300), out_dim=300).to(torch.bfloat16)
+    table = make_table(len(dictionary), dim=300)
+    model = ToyContinuousModel(table, out_dim=300).to(torch.bfloat16)
     losses = train_steps(criterion, model, make_sample(dictionary), 6)
+    reference = train_steps(criterion, ToyContinuousModel(table, out_dim=300), make_sample(dictionary), 6)
     assert all(math.isfinite(value) for value in losses)
+    assert losses[0] == pytest.approx(reference[0], abs=0.05 * abs(reference[0]) + 0.5)
+    assert losses[-1] < losses[0] and reference[-1] < reference[0]

@@ -140,3 +140,25 @@ def test_vmf_is_finite_in_float32_for_extreme_norms(scale):
     loss = vmf_nll(pred, target, 0.02, 0.1).sum()
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(pred.grad).all()
+    # and the values they should have, from mpmath: loss = sum(-log C_m(k) - 0.1 dot + 0.02 k),
+    # gradient (A_m(k) + 0.02) u - 0.1 e with A_m = I_{m/2} / I_{m/2-1} (0 and -0.1 e at k = 0)
+    import mpmath
+
+    mpmath.mp.dps = 30
+    m, nu = 300, 149
+    expected_loss, expected_grad = 0.0, []
+    for row in range(5):
+        kappa = float(pred[row].detach().double().norm())
+        dot = float((pred[row].detach().double() * target[row].double()).sum())
+        if kappa == 0.0:
+            log_c = mpmath.loggamma(m / 2) - mpmath.log(2) - (m / 2) * mpmath.log(mpmath.pi)
+            ratio = 0.0
+        else:
+            k = mpmath.mpf(kappa)
+            log_c = nu * mpmath.log(k) - (m / 2) * mpmath.log(2 * mpmath.pi) - mpmath.log(mpmath.besseli(nu, k))
+            ratio = float(mpmath.besseli(nu + 1, k) / mpmath.besseli(nu, k))
+        expected_loss += float(-log_c) - 0.1 * dot + 0.02 * kappa
+        unit = direction[row].double() if kappa > 0 else torch.zeros(300, dtype=torch.float64)
+        expected_grad.append((ratio + 0.02) * unit - 0.1 * target[row].double())
+    assert float(loss) == pytest.approx(expected_loss, rel=1e-5)
+    torch.testing.assert_close(pred.grad.double(), torch.stack(expected_grad), rtol=1e-4, atol=1e-5)
