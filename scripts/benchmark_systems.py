@@ -178,7 +178,8 @@ def build(system, body, vocab, device):
     elif system == "cosine":
         criterion = CosineOutputCriterion(task, False)
     else:
-        criterion = VmfCriterion(task, False, 8192, 0.02, 0.1, "exact" if system == "vmf" else "approximate", 0)
+        criterion = VmfCriterion(task, False, 8192, 0.02, 0.1, "exact" if system == "vmf" else "approximate", 0,
+                                 "paper", 0.2)
     return model, criterion, task, (src_dict, tgt_dict)
 
 

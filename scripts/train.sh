@@ -17,6 +17,8 @@
 #   TABLE          the vmf system's target table (default DATA/embeddings/fasttext.TGT.npz)
 #   COSINE_WARMUP  updates of cosine loss before the vmf loss (default 500: +3 valid BLEU at 726
 #                  updates on en-fr, results/quality/levers.md; 0 = off)
+#   LOSS           the vmf system's criterion: vmf (default), cosine, l2 or max_margin (the paper's
+#                  other continuous losses; COSINE_WARMUP applies to vmf only)
 #   TIED           1 (default): the vmf system's decoder inputs are the frozen table (+ a learned
 #                  projection); 0: learned decoder input embeddings
 #   TRAIN_MINUTES  optional wall-clock cap on top of MAX_UPDATE (the quick mode)
@@ -75,8 +77,12 @@ common=(
 )
 case "$SYSTEM" in
   vmf)
-    system=(--task translation_vmf --target-embeddings "$TABLE" --arch "continuous_transformer_$BODY" --criterion vmf
-            --vmf-cosine-warmup-updates "${COSINE_WARMUP:-500}")
+    system=(--task translation_vmf --target-embeddings "$TABLE" --arch "continuous_transformer_$BODY")
+    case "${LOSS:-vmf}" in
+      vmf) system+=(--criterion vmf --vmf-cosine-warmup-updates "${COSINE_WARMUP:-500}") ;;
+      cosine|l2|max_margin) system+=(--criterion "$LOSS") ;;
+      *) echo "train.sh: unknown LOSS '$LOSS' (vmf, cosine, l2 or max_margin)" >&2; exit 2 ;;
+    esac
     if [ "${TIED:-1}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
   softmax)
     system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed

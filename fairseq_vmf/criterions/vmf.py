@@ -10,12 +10,13 @@ from fairseq.dataclass import ChoiceEnum
 
 from ..errors import InputError
 from ..maths.log_cmk import log_cmk
-from ..maths.losses import cosine_loss, vmf_nll
+from ..maths.losses import cosine_loss, vmf_nll, vmf_nll_released
 from .continuous_output import ContinuousOutputCriterion, ContinuousOutputCriterionConfig
 
 logger = logging.getLogger(__name__)
 
 VMF_NORMALISERS = ChoiceEnum(["exact", "approximate"])
+VMF_LOSS_FORMS = ChoiceEnum(["paper", "released"])
 
 
 @dataclass
@@ -36,6 +37,16 @@ class VmfCriterionConfig(ContinuousOutputCriterionConfig):
                           "'approximate' (the paper's appendix: gradient only approximates, "
                           "value is not the NLL)"},
     )
+    vmf_loss_form: VMF_LOSS_FORMS = field(
+        default="paper",
+        metadata={"help": "'paper': -log C_m(k) - lambda2 e_hat.e(w) + lambda1 k (eq. 3 with reg1/reg2); "
+                          "'released': the authors' code, -log C_m(k) + log(1+k)(margin - cos) with "
+                          "--vmf-released-margin (the lambdas are unused then, as in that code)"},
+    )
+    vmf_released_margin: float = field(
+        default=0.2,
+        metadata={"help": "the margin of --vmf-loss-form released (the authors' code: 0.2)"},
+    )
     vmf_cosine_warmup_updates: int = field(
         default=0,
         metadata={"help": "train with the cosine loss for this many updates before switching "
@@ -53,7 +64,7 @@ class VmfCriterion(ContinuousOutputCriterion):
     """
 
     def __init__(self, task, sentence_avg, neighbour_chunk_size, vmf_lambda1, vmf_lambda2,
-                 vmf_normaliser, vmf_cosine_warmup_updates):
+                 vmf_normaliser, vmf_cosine_warmup_updates, vmf_loss_form, vmf_released_margin):
         super().__init__(task, sentence_avg, neighbour_chunk_size)
         if vmf_lambda2 <= 0:
             raise InputError(f"--vmf-lambda2 must be > 0 (it scales the likelihood term), got {vmf_lambda2}")
@@ -65,6 +76,10 @@ class VmfCriterion(ContinuousOutputCriterion):
         self.lambda2 = vmf_lambda2
         self.approximate = str(vmf_normaliser) == "approximate"
         self.cosine_warmup_updates = vmf_cosine_warmup_updates
+        self.released_form = str(vmf_loss_form) == "released"
+        if self.released_form and self.approximate:
+            raise InputError("--vmf-loss-form released uses the exact log C_m; drop --vmf-normaliser approximate")
+        self.released_margin = vmf_released_margin
         table = getattr(task, "target_embeddings", None)
         if table is not None:
             m = int(torch.as_tensor(table).shape[1])
@@ -90,6 +105,8 @@ class VmfCriterion(ContinuousOutputCriterion):
     def token_losses(self, pred, target, target_index, table, model):
         if self.in_cosine_warmup(model):
             return cosine_loss(pred, target)
+        if self.released_form:
+            return vmf_nll_released(pred, target, self.released_margin)
         if self.approximate and pred.size(-1) < 3:
             raise InputError("--vmf-normaliser approximate needs an output dimension m >= 3")
         return vmf_nll(pred, target, self.lambda1, self.lambda2, self.approximate)

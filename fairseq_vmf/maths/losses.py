@@ -64,6 +64,20 @@ def vmf_nll(
         return -log_c - lambda2 * dot + lambda1 * kappa
 
 
+def vmf_nll_released(pred: torch.Tensor, target: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
+    """The loss the paper's released code optimises instead of its equations:
+
+        loss = -log C_m(||pred||) + log(1 + ||pred||) * (margin - cos(pred, target))
+
+    (margin 0.2 hard-coded there). Its optimal kappa solves A(kappa)(1 + kappa) = cos - margin,
+    so it stays small (about 15 at cos = 1) and falls to 0 while cos <= margin.
+    """
+    with autocast_off(pred.device):
+        pred, target = full_precision(pred, target)
+        kappa, _, cosine = norms_and_cosines(pred, target)
+        return -log_cmk_unchecked(kappa, pred.size(-1)) + torch.log1p(kappa) * (margin - cosine)
+
+
 def cosine_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """1 - cos(pred, target)."""
     with autocast_off(pred.device):

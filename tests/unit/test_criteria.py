@@ -351,3 +351,32 @@ def test_bf16_weights_training_stays_finite_and_tracks_float32():
     assert all(math.isfinite(value) for value in losses)
     assert losses[0] == pytest.approx(reference[0], abs=0.05 * abs(reference[0]) + 0.5)
     assert losses[-1] < losses[0] and reference[-1] < reference[0]
+
+
+def test_released_loss_form_matches_the_authors_formula():
+    # -log C_m(k) + log(1+k)(0.2 - cos), from scipy in float64 (not the code under test)
+    criterion, dictionary = build("vmf", vmf_loss_form="released")
+    model = ToyContinuousModel(make_table(len(dictionary)))
+    sample = make_sample(dictionary)
+    loss, _, _ = criterion(model, sample)
+    pred, _ = model(**sample["net_input"])
+    mask = sample["target"].ne(dictionary.pad())
+    p = pred[mask].detach().double().numpy()
+    t = model.table[sample["target"][mask]].double().numpy()
+    kappa = np.linalg.norm(p, axis=1)
+    cos = (p * t).sum(axis=1) / kappa
+    nu = DIM / 2 - 1
+    log_c = nu * np.log(kappa) - DIM / 2 * np.log(2 * np.pi) - (np.log(scipy.special.ive(nu, kappa)) + kappa)
+    expected = (-log_c + np.log1p(kappa) * (0.2 - cos)).sum()
+    torch.testing.assert_close(loss, torch.tensor(expected, dtype=torch.float32))
+    # the paper's lambdas play no part in this form; the margin does
+    other, _ = build("vmf", vmf_loss_form="released", vmf_lambda1=0.5, vmf_lambda2=0.7)
+    torch.testing.assert_close(other(model, sample)[0], loss)
+    shifted, _ = build("vmf", vmf_loss_form="released", vmf_released_margin=0.5)
+    expected_shifted = (-log_c + np.log1p(kappa) * (0.5 - cos)).sum()
+    torch.testing.assert_close(shifted(model, sample)[0], torch.tensor(expected_shifted, dtype=torch.float32))
+
+
+def test_released_loss_form_refuses_the_approximate_normaliser():
+    with pytest.raises(InputError, match="--vmf-loss-form released"):
+        build("vmf", vmf_loss_form="released", vmf_normaliser="approximate")
