@@ -12,18 +12,33 @@ class InputError(Exception):
     """Bad user input: a missing or malformed file, an unsupported option value."""
 
 
-def refused_checkpoint_message(exc, tb):
-    """One line for a checkpoint torch's safe loader refused (``weights_only=True``), naming
-    the file fairseq was loading; None for any other exception."""
-    import pickle
-
-    if not isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" not in str(exc):
-        return None
+def _checkpoint_being_loaded(tb):
+    """The file fairseq's loader was reading when the exception was raised, or None."""
     path = None
     while tb is not None:  # fairseq's loader holds the file name as ``path``
         if tb.tb_frame.f_code.co_name == "load_checkpoint_to_cpu":
             path = tb.tb_frame.f_locals.get("path")
         tb = tb.tb_next
+    return path
+
+
+def checkpoint_load_message(exc, tb):
+    """One line for a checkpoint fairseq could not load, naming the file: a truncated or
+    damaged file (a job killed while saving), or one torch's safe loader refused
+    (``weights_only=True``); None for any other exception."""
+    import pickle
+
+    from .checkpoint_files import checkpoint_file_problem
+
+    path = _checkpoint_being_loaded(tb)
+    if path is not None and isinstance(exc, Exception):
+        problem = checkpoint_file_problem(path)
+        if problem is not None:
+            return (f"{path}: cannot load this checkpoint: {problem}. A run killed while saving "
+                    f"leaves checkpoint_last.pt so; scripts/train.sh with RESUME=1 resumes from the "
+                    f"newest complete checkpoint, or pass fairseq-train --restore-file with one")
+    if not isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" not in str(exc):
+        return None
     # torch names what it refused: a global outside the allow-list, or a type it cannot build
     details = [line.strip().rstrip(".") for line in str(exc).splitlines()
                if "unsupported GLOBAL" in line or "Unsupported global" in line or "Can only build" in line]
@@ -40,9 +55,9 @@ def _print_input_errors(previous_hook):
             # the message names the file or flag, so the traceback adds nothing.
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
             return
-        refused = refused_checkpoint_message(exc, tb)
-        if refused:
-            sys.stderr.write(f"fairseq_vmf: error: {refused}\n")
+        unloadable = checkpoint_load_message(exc, tb)
+        if unloadable:
+            sys.stderr.write(f"fairseq_vmf: error: {unloadable}\n")
             return
         previous_hook(exc_type, exc, tb)
 
@@ -51,7 +66,7 @@ def _print_input_errors(previous_hook):
 
 
 def install_excepthook() -> None:
-    """Print an uncaught InputError, or a checkpoint refused by torch's safe loader, as one
-    line instead of a traceback (idempotent)."""
+    """Print an uncaught InputError, or a checkpoint that cannot be loaded (damaged, or
+    refused by torch's safe loader), as one line instead of a traceback (idempotent)."""
     if not getattr(sys.excepthook, "fairseq_vmf", False):
         sys.excepthook = _print_input_errors(sys.excepthook)

@@ -40,6 +40,13 @@ if [ -e "$SAVE/checkpoint_last.pt" ] && [ -z "${RESUME:-}" ]; then
   exit 2
 fi
 mkdir -p "$SAVE"
+restore=()
+if [ -n "${RESUME:-}" ]; then
+  # a run killed while fairseq copied a checkpoint leaves checkpoint_last.pt truncated:
+  # resume from the newest complete checkpoint instead (the damaged file is moved aside)
+  good=$(python -m fairseq_vmf.cli.resume_point "$SAVE")
+  if [ -n "$good" ]; then restore=(--restore-file "$good"); fi
+fi
 
 # a SentencePiece target is scored as decoded pieces, a word target after Moses detokenization
 TGT_SEG=$(python -c "import json, sys; print(json.load(open(sys.argv[1]))['segmentation'][sys.argv[2]])" \
@@ -96,5 +103,5 @@ case "$SYSTEM" in
   *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif or augmented)" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086
-fairseq-train "${common[@]}" "${system[@]}" ${EXTRA_ARGS:-} 2>&1 | tee -a "$SAVE/train.log" \
+fairseq-train "${common[@]}" "${system[@]}" "${restore[@]}" ${EXTRA_ARGS:-} 2>&1 | tee -a "$SAVE/train.log" \
   | python -m fairseq_vmf.cli.progress --max-update "${MAX_UPDATE:-3000}"

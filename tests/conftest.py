@@ -27,3 +27,8 @@ def small_raw_dir(tmp_path_factory, multi30k_dir) -> Path:
             with gzip.open(out / f"{stem}.{lang}.gz", "wt", encoding="utf-8") as dst:
                 dst.writelines(lines)
     return out
+
+
+def pytest_configure(config):
+    # CI runs everything; a developer can skip the multi-process runs with -m "not slow"
+    config.addinivalue_line("markers", "slow: real multi-process or killed-process runs (about a minute each)")

@@ -13,6 +13,8 @@ Steps (each skipped when already done with the same settings; see ``data/steps.p
 import argparse
 import json
 import logging
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,15 +201,20 @@ def _dict_size(path: Path) -> int:
 
 
 def binarize(out: Path, bin_dir: Path, src: str, tgt: str, vocab: dict, workers: int) -> None:
-    """Run fairseq-preprocess on ``out/text``; its log goes to ``bin/preprocess.log``."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
+    """Run fairseq-preprocess on ``out/text``; its log goes to ``bin/preprocess.log``.
+
+    It writes into a scratch folder whose files are then moved into ``bin_dir``: fairseq-preprocess
+    refuses a folder that already has dictionaries, which a killed earlier run leaves behind."""
+    scratch = out / ".bin.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
     command = [
         sys.executable, "-m", "fairseq_cli.preprocess",
         "--source-lang", src, "--target-lang", tgt,
         "--trainpref", str(out / "text" / "train"),
         "--validpref", str(out / "text" / "valid"),
         "--testpref", str(out / "text" / "test"),
-        "--destdir", str(bin_dir),
+        "--destdir", str(scratch),
         "--workers", str(workers),
     ]
     for key, value in vocab.items():
@@ -217,6 +224,10 @@ def binarize(out: Path, bin_dir: Path, src: str, tgt: str, vocab: dict, workers:
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
         raise InputError(f"fairseq-preprocess failed for {out / 'text'}:\n{tail}")
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for made in sorted(scratch.iterdir()):
+        os.replace(made, bin_dir / made.name)
+    scratch.rmdir()
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -14,6 +14,7 @@ fingerprints it ran with and the files it made. On a re-run:
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List
 
@@ -37,6 +38,25 @@ def file_fingerprint(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_record(stamp: Path):
+    """A step's record; a record cut short (the run was killed while writing it) reads as
+    an interrupted step, whose partial outputs are ours."""
+    if not stamp.is_file():
+        return None
+    try:
+        record = json.loads(stamp.read_text())
+    except (ValueError, UnicodeDecodeError):
+        return {"state": "running"}
+    return record if isinstance(record, dict) else {"state": "running"}
+
+
+def write_record(stamp: Path, record: Dict) -> None:
+    """Replace a step's record in one rename, so a kill leaves the old record or the new one."""
+    partial = stamp.with_name(stamp.name + ".tmp")
+    partial.write_text(json.dumps(record, indent=1))
+    os.replace(partial, stamp)
 
 
 class StepRunner:
@@ -65,7 +85,7 @@ class StepRunner:
             "outputs": [str(p) for p in outputs],
         }
         stamp = self._stamp(name)
-        previous = json.loads(stamp.read_text()) if stamp.is_file() else None
+        previous = read_record(stamp)
         if previous is not None and previous.get("state") == "done":
             same = all(previous.get(k) == record[k] for k in ("settings", "inputs", "outputs"))
             if same and all(p.exists() for p in outputs):
@@ -86,10 +106,10 @@ class StepRunner:
                 )
         logger.info("%s: running", name)
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(json.dumps({**record, "state": "running"}, indent=1))
+        write_record(stamp, {**record, "state": "running"})
         build()
         missing = [str(p) for p in outputs if not p.exists()]
         if missing:
             raise RuntimeError(f"step '{name}' finished without making {missing}")
-        stamp.write_text(json.dumps({**record, "state": "done"}, indent=1))
+        write_record(stamp, {**record, "state": "done"})
         return True

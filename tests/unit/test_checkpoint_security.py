@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import fairseq_vmf  # noqa: F401  (allow-lists fairseq's checkpoint types)
-from fairseq_vmf.errors import refused_checkpoint_message
+from fairseq_vmf.errors import checkpoint_load_message
 from tests.helpers import command, run
 
 
@@ -61,7 +61,7 @@ def test_hostile_checkpoint_runs_code_unsafely_and_is_refused_safely(tmp_path, n
     with pytest.raises(pickle.UnpicklingError) as refused:
         torch.load(path, map_location="cpu")  # torch >= 2.6: weights_only=True, the plugin's allow-list
     assert not marker.exists()
-    message = refused_checkpoint_message(refused.value, refused.tb)
+    message = checkpoint_load_message(refused.value, refused.tb)
     assert message.startswith("a checkpoint: refused by torch's safe loader (") and named in message
 
     torch.load(path, map_location="cpu", weights_only=False)  # the control: the payload runs

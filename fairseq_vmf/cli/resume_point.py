@@ -1,0 +1,62 @@
+"""``python -m fairseq_vmf.cli.resume_point SAVE_DIR``: where a resumed run starts.
+
+fairseq resumes from ``SAVE_DIR/checkpoint_last.pt``. A run killed while fairseq copied a
+checkpoint to that name leaves it truncated, and the resume fails inside torch. This
+prints nothing when ``checkpoint_last.pt`` is complete or absent (fairseq's own rule
+applies); otherwise it moves the damaged file aside (``checkpoint_last.pt.damaged``, never
+deleted), says so on stderr, and prints the newest complete checkpoint of the run, for
+``fairseq-train --restore-file``. ``scripts/train.sh`` runs it when ``RESUME=1``.
+"""
+
+import argparse
+import logging
+from pathlib import Path
+from typing import List, Optional
+
+from ..checkpoint_files import checkpoint_file_problem, newest_good_checkpoint
+from ..errors import InputError
+from .common import run_main
+
+logger = logging.getLogger("fairseq_vmf.resume_point")
+
+
+def resume_point(save_dir: Path) -> Optional[Path]:
+    """None to resume as fairseq does; else the checkpoint to restore instead."""
+    if not save_dir.is_dir():
+        raise InputError(f"{save_dir}: not a folder")
+    last = save_dir / "checkpoint_last.pt"
+    if not last.exists():
+        return None
+    problem = checkpoint_file_problem(last)
+    if problem is None:
+        return None
+    good = newest_good_checkpoint(save_dir, skip=[last])
+    if good is None:
+        raise InputError(f"{last}: {problem}, and {save_dir} holds no complete checkpoint to resume "
+                         f"from: start the run again in a new folder")
+    aside = last.with_name(last.name + ".damaged")
+    index = 1
+    while aside.exists():  # keep every earlier damaged file too
+        aside = last.with_name(f"{last.name}.damaged{index}")
+        index += 1
+    last.rename(aside)
+    logger.warning("%s: %s (moved to %s); resuming from %s, the newest complete checkpoint",
+                   last, problem, aside.name, good)
+    return good
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="resume_point", description=__doc__.split("\n\n")[0])
+    parser.add_argument("save_dir", type=Path, help="the run's --save-dir")
+    args = parser.parse_args(argv)
+    good = resume_point(args.save_dir)
+    if good is not None:
+        print(good)
+
+
+def cli_main() -> None:
+    run_main(main, "resume_point")
+
+
+if __name__ == "__main__":
+    cli_main()
