@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import List, Optional
 
+from ..data.corpus import read_dictionary
 from ..data.steps import StepRunner
 from ..embeddings.target_table import build_target_table, read_coverage, write_coverage
 from ..embeddings.vectors import FastTextSettings, RandomVectors, load_vectors, train_fasttext
@@ -94,9 +95,8 @@ def resolve_paths(args: argparse.Namespace):
 
 def build(args: argparse.Namespace) -> Path:
     """Train or load vectors and write the table; returns the table's path."""
-    from fairseq.data import Dictionary
-
     lang, dict_path, train_text, out_dir = resolve_paths(args)
+    dictionary = read_dictionary(dict_path)
     if args.dim <= 0:
         raise InputError(f"--dim {args.dim}: must be positive")
     steps = StepRunner(out_dir, overwrite=args.overwrite)
@@ -129,7 +129,6 @@ def build(args: argparse.Namespace) -> Path:
     coverage_path = out_dir / f"{name}.{lang}.coverage.json"
 
     def make_table():
-        dictionary = Dictionary.load(str(dict_path))
         if vectors_path is None:
             vectors = RandomVectors(args.dim)
         else:

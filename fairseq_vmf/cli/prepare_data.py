@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--normalize-punct", action="store_true",
                         help="apply Moses punctuation normalisation before tokenizing")
     parser.add_argument("--max-lines", type=int, default=None, help="use only the first N lines of each split")
+    parser.add_argument("--max-words-per-line", type=int, default=1000,
+                        help="refuse a corpus with a longer line (the models take at most 1024 positions; "
+                             "fairseq would drop such a training pair silently and fail on a valid/test one)")
     parser.add_argument("--workers", type=int, default=2, help="fairseq-preprocess worker processes")
     parser.add_argument("--seed", type=int, default=1, help="seed for SentencePiece training")
     parser.add_argument("--overwrite", action="store_true",
@@ -73,6 +76,9 @@ def prepare(args: argparse.Namespace) -> Path:
     out = args.out or Path("data") / f"multi30k.{args.src}-{args.tgt}"
     if args.max_lines is not None and args.max_lines <= 0:
         raise InputError(f"--max-lines {args.max_lines}: must be positive")
+    if Path(out).resolve().is_relative_to(Path(raw_dir).resolve()):
+        raise InputError(f"--out {out}: is inside the corpus folder {raw_dir}; write the prepared data elsewhere "
+                         "(the corpus files stay as they are)")
     splits = {"train": args.train_split, "valid": args.valid_split, "test": args.test_split}
     langs = (args.src, args.tgt)
     seg = {args.src: args.src_seg, args.tgt: args.tgt_seg}
@@ -89,6 +95,7 @@ def prepare(args: argparse.Namespace) -> Path:
         for split, stem in splits.items():
             sides = read_parallel(raw_dir, stem, args.src, args.tgt, args.max_lines)
             for lang, lines in zip(langs, sides):
+                check_line_lengths(find_raw_file(raw_dir, stem, lang), lines, args.max_words_per_line)
                 write_lines(path("raw", split, lang), [" ".join(line.split()) for line in lines])
 
     steps.run(
@@ -192,6 +199,14 @@ def prepare(args: argparse.Namespace) -> Path:
         pair, out, manifest["lines"], manifest["dict_sizes"],
     )
     return out
+
+
+def check_line_lengths(path: Path, lines: List[str], limit: int) -> None:
+    for lineno, line in enumerate(lines, start=1):
+        words = len(line.split())
+        if words > limit:
+            raise InputError(f"{path}: line {lineno} has {words} words, more than --max-words-per-line {limit}; "
+                             "split or remove it")
 
 
 def _dict_size(path: Path) -> int:

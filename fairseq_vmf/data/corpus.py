@@ -90,3 +90,27 @@ def write_lines(path: Path, lines: List[str]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         for line in lines:
             handle.write(line + "\n")
+
+
+def read_dictionary(path: Path):
+    """A fairseq ``Dictionary`` from ``path``, checked first so that a wrong file gets a
+    message naming it and the line (fairseq's own loader raises from deep inside)."""
+    from fairseq.data import Dictionary
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: dictionary not found")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None
+    if not any(line.strip() for line in lines):
+        raise InputError(f"{path}: dictionary is empty")
+    for lineno, line in enumerate(lines, start=1):
+        fields = line.rstrip().rsplit(" ", 2)
+        if fields[-1] == "#fairseq:overwrite":
+            fields = fields[:-1]
+        if len(fields) < 2 or not fields[-1].lstrip("-").isdigit():
+            raise InputError(f"{path}: not a fairseq dictionary (line {lineno}: expected '<symbol> <count>', "
+                             f"got {line[:40]!r})")
+    return Dictionary.load(str(path))

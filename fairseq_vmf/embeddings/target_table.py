@@ -19,6 +19,7 @@ Rows of symbols that are not words (policy; see the README, "Target embeddings")
 """
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -125,8 +126,8 @@ class TargetEmbeddingTable:
             with np.load(path, allow_pickle=False) as data:
                 vectors = data["vectors"].astype(np.float32)
                 symbols = [str(s) for s in data["symbols"]]
-        except (ValueError, KeyError, OSError) as err:
-            raise InputError(f"{path}: not a target embedding table ({err})") from None
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(f"{path}: not a target embedding table ({err or type(err).__name__})") from None
         if vectors.ndim != 2 or len(symbols) != vectors.shape[0]:
             raise InputError(f"{path}: {len(symbols)} symbols but vectors of shape {vectors.shape}")
         if vectors.ndim == 2 and vectors.shape[1] < 2:

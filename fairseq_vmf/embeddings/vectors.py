@@ -123,7 +123,15 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: vectors file not found")
+    try:
+        return _read_vec_lines(path, wanted)
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None
+
+
+def _read_vec_lines(path: Path, wanted: Optional[set]) -> Tuple[int, Dict[str, np.ndarray]]:
     vectors: Dict[str, np.ndarray] = {}
+    seen: Dict[str, int] = {}
     with open(path, encoding="utf-8", errors="strict") as handle:
         header = handle.readline().split()
         if len(header) != 2 or not all(field.isdigit() for field in header):
@@ -146,6 +154,9 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
                 )
             rows += 1
             word = fields[0]
+            if word in seen:  # a vectors file lists each word once: a repeat means a broken file
+                raise InputError(f"{path}: line {lineno} repeats the word {word!r} of line {seen[word]}")
+            seen[word] = lineno
             if wanted is None or word in wanted:
                 try:
                     vector = np.asarray(fields[1:], dtype=np.float32)
@@ -153,7 +164,7 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
                     raise InputError(f"{path}: line {lineno} has a value that is not a number") from None
                 if not np.all(np.isfinite(vector)):
                     raise InputError(f"{path}: line {lineno} has a non-finite value")
-                vectors.setdefault(word, vector)
+                vectors[word] = vector
     if rows != count:
         raise InputError(f"{path}: header says {count} words but the file has {rows} vector lines")
     return dim, vectors
