@@ -5,6 +5,7 @@ traceback: the message itself must name the file or flag and say what is wrong.
 """
 
 
+import re
 import sys
 
 
@@ -48,6 +49,19 @@ def checkpoint_load_message(exc, tb):
             f"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1")
 
 
+SIZE_PROBLEM = re.compile(r"Size of sample #(\d+) is invalid \(=(.*?)\) since max_positions=(.*?),")
+
+
+def too_long_message(exc):
+    """One line for fairseq's refusal of a sentence longer than the model's positions."""
+    found = SIZE_PROBLEM.search(str(exc)) if type(exc) is Exception else None
+    if not found:
+        return None
+    return (f"a sentence is longer than the model takes (sample #{found.group(1)}: size {found.group(2)}, "
+            f"max positions {found.group(3)}); shorten or split it, or skip such sentences with "
+            f"--skip-invalid-size-inputs-valid-test")
+
+
 def _print_input_errors(previous_hook):
     def hook(exc_type, exc, tb):
         if issubclass(exc_type, InputError):
@@ -55,7 +69,7 @@ def _print_input_errors(previous_hook):
             # the message names the file or flag, so the traceback adds nothing.
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
             return
-        unloadable = checkpoint_load_message(exc, tb)
+        unloadable = checkpoint_load_message(exc, tb) or too_long_message(exc)
         if unloadable:
             sys.stderr.write(f"fairseq_vmf: error: {unloadable}\n")
             return

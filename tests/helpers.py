@@ -28,3 +28,23 @@ def prepare(raw_dir, out, *extra) -> subprocess.CompletedProcess:
         command("fairseq-vmf-prepare"), "--src", "en", "--tgt", "fr", "--raw-dir", str(raw_dir),
         "--out", str(out), "--src-spm-vocab", "200", *extra,
     ])
+
+
+# a 16-d continuous Transformer that trains in seconds
+TINY_TRANSFORMER = [
+    "--arch", "continuous_transformer_small",
+    "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "16", "--decoder-embed-dim", "16",
+    "--encoder-ffn-embed-dim", "32", "--decoder-ffn-embed-dim", "32",
+    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
+]
+
+
+def train_args(prepared, save_dir, *extra):
+    return [
+        command("fairseq-train"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
+        "--task", "translation_vmf", "--target-embeddings", str(prepared / "embeddings" / "fasttext.fr.npz"),
+        "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "1000",
+        "--save-dir", str(save_dir), "--no-progress-bar", "--num-workers", "0", "--seed", "3",
+        "--log-format", "json", "--log-interval", "1", "--no-epoch-checkpoints",
+        *extra,
+    ]

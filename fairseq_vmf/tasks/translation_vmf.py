@@ -174,6 +174,7 @@ class TranslationVmfTask(TranslationTask):
         if not isinstance(model, ContinuousOutputModelMixin):
             raise InputError(
                 f"--task translation_vmf needs a continuous-output architecture "
-                f"(continuous_transformer*, continuous_lstm*), got {type(model).__name__}"
+                f"(continuous_transformer*, continuous_lstm*), got {type(model).__name__}; "
+                f"a softmax checkpoint decodes with --task translation"
             )
         return model

@@ -4,29 +4,12 @@ import json
 
 import pytest
 
-from tests.helpers import command, run
+from tests.helpers import TINY_TRANSFORMER, command, run, train_args
 
-TINY_TRANSFORMER = [
-    "--arch", "continuous_transformer_small",
-    "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "16", "--decoder-embed-dim", "16",
-    "--encoder-ffn-embed-dim", "32", "--decoder-ffn-embed-dim", "32",
-    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
-]
 TINY_LSTM = [
     "--arch", "continuous_lstm_small", "--encoder-embed-dim", "16", "--encoder-hidden-size", "16",
     "--decoder-embed-dim", "16", "--decoder-hidden-size", "16", "--decoder-out-embed-dim", "16",
 ]
-
-
-def train_args(prepared, save_dir, *extra):
-    return [
-        command("fairseq-train"), str(prepared / "bin"), "--user-dir", "fairseq_vmf",
-        "--task", "translation_vmf", "--target-embeddings", str(prepared / "embeddings" / "fasttext.fr.npz"),
-        "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "1000",
-        "--save-dir", str(save_dir), "--no-progress-bar", "--num-workers", "0", "--seed", "3",
-        "--log-format", "json", "--log-interval", "1", "--no-epoch-checkpoints",
-        *extra,
-    ]
 
 
 def update_losses(stdout):
@@ -132,16 +115,6 @@ def test_translation_vmf_refuses_a_table_of_another_dictionary(prepared, tmp_pat
     result = run(args)
     assert result.returncode != 0
     assert f"--target-embeddings {bad}: row 4 is" in result.stderr
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(prepared, tmp_path_factory):
-    save_dir = tmp_path_factory.mktemp("tiny_vmf")
-    train = run(train_args(prepared, save_dir, *TINY_TRANSFORMER, "--tie-target-embeddings", "--criterion", "vmf",
-                           "--vmf-lambda1", "0", "--vmf-lambda2", "1", "--max-update", "6",
-                           "--disable-validation"))
-    assert train.returncode == 0, train.stderr[-3000:]
-    return save_dir / "checkpoint_last.pt"
 
 
 def interactive(prepared, checkpoint, lines, *extra):
