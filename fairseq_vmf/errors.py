@@ -62,6 +62,14 @@ def too_long_message(exc):
             f"--skip-invalid-size-inputs-valid-test")
 
 
+def bf16_without_gpu_message(exc):
+    """fairseq turns --bf16 into --tpu; without a GPU it then fails looking for torch_xla."""
+    if isinstance(exc, AttributeError) and "xla_device" in str(exc):
+        return ("--bf16: fairseq runs bfloat16 on a TPU when there is no GPU, and torch_xla is not "
+                "installed; on CPU train in float32 (drop --bf16)")
+    return None
+
+
 def _print_input_errors(previous_hook):
     def hook(exc_type, exc, tb):
         if issubclass(exc_type, InputError):
@@ -69,7 +77,7 @@ def _print_input_errors(previous_hook):
             # the message names the file or flag, so the traceback adds nothing.
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
             return
-        unloadable = checkpoint_load_message(exc, tb) or too_long_message(exc)
+        unloadable = checkpoint_load_message(exc, tb) or too_long_message(exc) or bf16_without_gpu_message(exc)
         if unloadable:
             sys.stderr.write(f"fairseq_vmf: error: {unloadable}\n")
             return
