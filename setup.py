@@ -57,6 +57,7 @@ setup(
             "fairseq-vmf-segment = fairseq_vmf.cli.segment:cli_main",
             "fairseq-vmf-user-dir = fairseq_vmf.cli.common:print_user_dir",
             "fairseq-vmf-progress = fairseq_vmf.cli.progress:cli_main",
+            "fairseq-vmf-average = fairseq_vmf.cli.average_checkpoints:cli_main",
         ]
     },
 )
