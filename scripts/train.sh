@@ -44,7 +44,11 @@ restore=()
 if [ -n "${RESUME:-}" ]; then
   # a run killed while fairseq copied a checkpoint leaves checkpoint_last.pt truncated:
   # resume from the newest complete checkpoint instead (the damaged file is moved aside)
-  good=$(python -m fairseq_vmf.cli.resume_point "$SAVE")
+  good=$(python -m fairseq_vmf.cli.resume_point "$SAVE" --max-update "${MAX_UPDATE:-3000}")
+  if [ "$good" = finished ]; then
+    echo "train.sh: $SAVE already reached ${MAX_UPDATE:-3000} updates; nothing to train" >&2
+    exit 0
+  fi
   if [ -n "$good" ]; then restore=(--restore-file "$good"); fi
 fi
 

@@ -5,7 +5,9 @@ checkpoint to that name leaves it truncated, and the resume fails inside torch. 
 prints nothing when ``checkpoint_last.pt`` is complete or absent (fairseq's own rule
 applies); otherwise it moves the damaged file aside (``checkpoint_last.pt.damaged``, never
 deleted), says so on stderr, and prints the newest complete checkpoint of the run, for
-``fairseq-train --restore-file``. ``scripts/train.sh`` runs it when ``RESUME=1``.
+``fairseq-train --restore-file``. With ``--max-update N`` it prints ``finished`` when the
+run already reached N updates, so a finished run is not loaded and trained on.
+``scripts/train.sh`` runs it when ``RESUME=1``.
 """
 
 import argparse
@@ -45,12 +47,25 @@ def resume_point(save_dir: Path) -> Optional[Path]:
     return good
 
 
+def updates_done(checkpoint: Path) -> int:
+    """The number of updates a complete checkpoint was saved at."""
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu")
+    return int(state["optimizer_history"][-1]["num_updates"])
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="resume_point", description=__doc__.split("\n\n")[0])
     parser.add_argument("save_dir", type=Path, help="the run's --save-dir")
+    parser.add_argument("--max-update", type=int,
+                        help="print 'finished' instead when the run already reached this many updates")
     args = parser.parse_args(argv)
     good = resume_point(args.save_dir)
-    if good is not None:
+    start = good or args.save_dir / "checkpoint_last.pt"
+    if args.max_update is not None and start.exists() and updates_done(start) >= args.max_update:
+        print("finished")
+    elif good is not None:
         print(good)
 
 
