@@ -18,7 +18,8 @@ from typing import List, Optional
 
 from ..data.corpus import read_dictionary
 from ..data.steps import StepRunner
-from ..embeddings.target_table import build_target_table, read_coverage, write_coverage
+from ..embeddings.table_extension import extend_table, read_word_list, words_of_text
+from ..embeddings.target_table import TargetEmbeddingTable, build_target_table, read_coverage, write_coverage
 from ..embeddings.vectors import FastTextSettings, RandomVectors, load_vectors, train_fasttext
 from ..errors import InputError
 from .common import add_config_argument, parse_args, run_main
@@ -70,7 +71,60 @@ def build_parser() -> argparse.ArgumentParser:
                              "raw fastText vectors share one dominant direction)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo steps whose settings changed and replace files this command did not make")
+    extend = parser.add_argument_group(
+        "extending a table", "--extend BASE.npz --vectors V --output OUT.npz and one word source: a decoding "
+        "table whose first rows are exactly BASE's and whose extra rows embed new words in BASE's space")
+    extend.add_argument("--extend", type=Path, metavar="BASE.npz", help="the table to extend (made by this command)")
+    extend.add_argument("--output", type=Path, help="the extended table to write (never an existing file)")
+    extend.add_argument("--words", type=Path, help="new words, one per line")
+    extend.add_argument("--words-from-text", type=Path, help="every distinct token of this text file")
+    extend.add_argument("--words-from-vectors", action="store_true",
+                        help="every word of the --vectors file's own vocabulary")
     return parser
+
+
+def extend(args: argparse.Namespace) -> Path:
+    """Write BASE's rows plus rows for new words (see ``embeddings.table_extension``)."""
+    sources = [args.words is not None, args.words_from_text is not None, args.words_from_vectors]
+    if sum(sources) != 1:
+        raise InputError("--extend needs exactly one of --words, --words-from-text, --words-from-vectors")
+    if args.vectors is None or args.output is None:
+        raise InputError("--extend needs --vectors (the vectors BASE was made from) and --output")
+    if args.output.exists():
+        raise InputError(f"--output {args.output}: exists; choose a new file (nothing is overwritten)")
+    if args.vectors.suffix.lower() == ".pt":
+        raise InputError(f"--vectors {args.vectors}: a checkpoint's output embeddings cover only its own "
+                         "dictionary; extend with the fastText .bin or .vec the table was made from")
+    if args.output.suffix != ".npz":
+        raise InputError(f"--output {args.output}: a table is an .npz file")
+    base = TargetEmbeddingTable.load(args.extend)
+    if args.words is not None:
+        words = read_word_list(args.words)
+    elif args.words_from_text is not None:
+        words = words_of_text(args.words_from_text)
+    else:
+        words = None
+    wanted = set(base.symbols) | set(words or [])
+    vectors = load_vectors(args.vectors, wanted if words is not None else None)
+    if words is None:
+        words = vocabulary_of(vectors, args.vectors)
+    table, report = extend_table(base, words, vectors, f"--extend {args.extend}")
+    table.save(args.output)
+    coverage = args.output.with_suffix(".coverage.json")
+    coverage.write_text(json.dumps({"base": str(args.extend), "vectors": str(args.vectors), **report}, indent=1) + "\n",
+                        encoding="utf-8")
+    print(f"extended table: {args.output} ({report['base_rows']} rows of {args.extend} + {report['extra_rows']} new: "
+          f"{report['own']} own vectors, {report['composed']} composed from n-grams; "
+          f"{report['skipped_no_vector']} words without a vector skipped; report {coverage})")
+    return args.output
+
+
+def vocabulary_of(vectors, path: Path) -> List[str]:
+    if hasattr(vectors, "model"):  # fastText .bin
+        return list(vectors.model.get_words())
+    if hasattr(vectors, "vectors") and isinstance(vectors.vectors, dict):  # text .vec, read in full
+        return list(vectors.vectors)
+    raise InputError(f"--words-from-vectors: {path} has no word list of its own")
 
 
 def resolve_paths(args: argparse.Namespace):
@@ -158,7 +212,11 @@ def build(args: argparse.Namespace) -> Path:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    build(parse_args(build_parser(), argv))
+    args = parse_args(build_parser(), argv)
+    if args.extend is not None:
+        extend(args)
+    else:
+        build(args)
 
 
 def cli_main() -> None:

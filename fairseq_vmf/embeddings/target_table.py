@@ -22,7 +22,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -73,6 +73,17 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+def word_rows(raw: np.ndarray, mean: Optional[np.ndarray]) -> np.ndarray:
+    """Table rows of word vectors: normalised, minus the mean word direction ``mean`` (when
+    the table is centred), normalised again; float32. The one definition used both to
+    build a table and to extend it, so an extension row lives in the table's space."""
+    words = raw.astype(np.float32)
+    if mean is not None:
+        words = (_unit_rows(words.astype(np.float64)) - mean).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a word exactly at the mean: NaN, handled by callers
+        return _unit_rows(words.astype(np.float64)).astype(np.float32)
+
+
 @dataclass
 class Coverage:
     """How each dictionary row got its vector."""
@@ -105,6 +116,15 @@ class TargetEmbeddingTable:
 
     symbols: List[str]
     vectors: np.ndarray
+    # What extending the table needs (``fairseq-vmf-embed --extend``); None in tables made
+    # before: the mean word direction subtracted before normalising (None: not centred)
+    # and which rows are random (special symbols, words without a vector).
+    word_mean: Optional[np.ndarray] = None
+    random_rows: Optional[np.ndarray] = None
+
+    @property
+    def extensible(self) -> bool:
+        return self.random_rows is not None
 
     @property
     def dim(self) -> int:
@@ -114,8 +134,12 @@ class TargetEmbeddingTable:
         """Write ``path`` (``.npz``: ``vectors`` and ``symbols``), loadable without pickle."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        extra = {}
+        if self.extensible:
+            extra = {"random_rows": self.random_rows.astype(bool),
+                     "word_mean": np.zeros(0) if self.word_mean is None else self.word_mean.astype(np.float64)}
         with open(path, "wb") as handle:
-            np.savez(handle, vectors=self.vectors, symbols=np.array(self.symbols, dtype=str))
+            np.savez(handle, vectors=self.vectors, symbols=np.array(self.symbols, dtype=str), **extra)
 
     @classmethod
     def load(cls, path: Path) -> "TargetEmbeddingTable":
@@ -126,6 +150,8 @@ class TargetEmbeddingTable:
             with np.load(path, allow_pickle=False) as data:
                 vectors = data["vectors"].astype(np.float32)
                 symbols = [str(s) for s in data["symbols"]]
+                random_rows = data["random_rows"].astype(bool) if "random_rows" in data else None
+                word_mean = data["word_mean"].astype(np.float64) if "word_mean" in data else None
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
             raise InputError(f"{path}: not a target embedding table ({err or type(err).__name__})") from None
         if vectors.ndim != 2 or len(symbols) != vectors.shape[0]:
@@ -135,7 +161,10 @@ class TargetEmbeddingTable:
         bad = unit_row_problem(vectors)
         if bad:
             raise InputError(f"{path}: {bad}; rebuild the table with fairseq-vmf-embed")
-        return cls(symbols, vectors)
+        if random_rows is not None and (random_rows.shape != (len(symbols),) or word_mean.ndim != 1
+                                        or len(word_mean) not in (0, vectors.shape[1])):
+            raise InputError(f"{path}: its extension data does not match its {len(symbols)} x {vectors.shape[1]} rows")
+        return cls(symbols, vectors, None if word_mean is None or len(word_mean) == 0 else word_mean, random_rows)
 
     def check_matches(self, dictionary_symbols: Sequence[str], where: str) -> None:
         """Fail unless row *i* belongs to dictionary symbol *i* for every *i*."""
@@ -192,22 +221,21 @@ def build_target_table(
         coverage.composed += kind == COMPOSED
     missing = set(missing_rows)
     vector_rows = [i for i, s in enumerate(symbols) if not is_special(s) and i not in missing]
-    if center and len(vector_rows) > 1:
-        words = table[vector_rows].astype(np.float64)
-        words = _unit_rows(words)  # centre directions, not raw lengths
-        centred = words - words.mean(axis=0)
-        table[vector_rows] = centred.astype(np.float32)
-        zero = np.flatnonzero(~np.any(table[vector_rows], axis=1))
-        if len(zero):  # a word exactly at the mean has no direction left
-            rows = [vector_rows[j] for j in zero]
-            table[rows] = rng.standard_normal((len(rows), dim)).astype(np.float32)
+    mean = None
+    if center and len(vector_rows) > 1:  # the mean of the word directions, not of raw lengths
+        mean = _unit_rows(table[vector_rows].astype(np.float64)).mean(axis=0)
+    if vector_rows:
+        table[vector_rows] = word_rows(table[vector_rows], mean)
+        at_mean = [vector_rows[j] for j in np.flatnonzero(~np.isfinite(table[vector_rows]).all(axis=1))]
+        missing_rows += at_mean  # a word exactly at the mean has no direction left
     if missing_rows:
-        table[missing_rows] = _unit_rows(rng.standard_normal((len(missing_rows), dim)))
-    table = _unit_rows(table.astype(np.float64)).astype(np.float32)
-    word_rows = [i for i, s in enumerate(symbols) if not is_special(s)]
-    if special_rows and word_rows:
-        coverage.max_special_word_cosine = float((table[special_rows] @ table[word_rows].T).max())
-    return TargetEmbeddingTable(list(symbols), table), coverage
+        table[missing_rows] = _unit_rows(rng.standard_normal((len(missing_rows), dim))).astype(np.float32)
+    random_rows = np.zeros(len(symbols), dtype=bool)
+    random_rows[special_rows + missing_rows] = True
+    word_rows_all = [i for i, s in enumerate(symbols) if not is_special(s)]
+    if special_rows and word_rows_all:
+        coverage.max_special_word_cosine = float((table[special_rows] @ table[word_rows_all].T).max())
+    return TargetEmbeddingTable(list(symbols), table, mean, random_rows), coverage
 
 
 def write_coverage(path: Path, coverage: Coverage, extra: Dict) -> None:

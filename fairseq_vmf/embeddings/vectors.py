@@ -103,7 +103,7 @@ class TextVectors:
 
     def __init__(self, path: Path, wanted: Iterable[str]):
         self.path = Path(path)
-        self.dim, self.vectors = read_vec_file(self.path, set(wanted))
+        self.dim, self.vectors = read_vec_file(self.path, None if wanted is None else set(wanted))
 
     def lookup(self, word: str) -> Tuple[Optional[np.ndarray], str]:
         vector = self.vectors.get(word)
