@@ -8,7 +8,9 @@
 #            softmax  Transformer of the same body, label_smoothed_cross_entropy, same data
 #            plif     softmax + LMS-PLIF on the logits (Ganea et al. 2019; K = 1e5, T = 20)
 #            augmented  softmax, tied, + Inan et al.'s augmented loss (--criterion tied_augmented_ce)
-#            All softmax systems tie decoder input/output embeddings.
+#            adaptive   adaptive softmax (Grave et al. 2017; clusters cut at ADAPTIVE_CUTOFF, default
+#                       "1000,3000"), untied: fairseq's adaptive softmax has its own output weights
+#            The other softmax systems tie decoder input/output embeddings.
 #   BODY           tiny (default: 4+4 layers, 128-d, FFN 256, 4 heads) or small (3+3, 256-d, FFN 1024)
 #   DROPOUT        default 0.3
 #   MAX_UPDATE     update budget (default 3000: where the learning curves of results/quality flatten)
@@ -104,7 +106,10 @@ case "$SYSTEM" in
   augmented)
     system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed
             --criterion tied_augmented_ce --label-smoothing 0.1) ;;
-  *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif or augmented)" >&2; exit 2 ;;
+  adaptive)
+    system=(--task translation --arch "softmax_transformer_$BODY" --criterion adaptive_loss
+            --adaptive-softmax-cutoff "${ADAPTIVE_CUTOFF:-1000,3000}" --adaptive-softmax-dropout 0.1) ;;
+  *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif, augmented or adaptive)" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086
 fairseq-train "${common[@]}" "${system[@]}" "${restore[@]}" ${EXTRA_ARGS:-} 2>&1 | tee -a "$SAVE/train.log" \

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The seed paper's results table (Kumar & Tsvetkov 2019, table of BLEU by embeddings, tying,
+# segmentation and loss) on Multi30k, one row at a time, every row through scripts/train.sh
+# (one body; one update budget per family) and scripts/translate.sh (test greedy and beam 5,
+# valid beam 5), each result recorded in results/seed_table/summary.json with its hypotheses.
+#   usage: scripts/seed_table.sh SRC TGT [ROWS]        (default: every row below, in order)
+#   SOFTMAX_UPDATES   budget of the softmax rows (default 3000: results/quality/curves_en-fr.md)
+#   CONTINUOUS_UPDATES  budget of the continuous rows (default 5000: the main job's)
+#   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
+# Resumable: a recorded row is skipped; an interrupted one resumes from its last checkpoint
+# (train.sh RESUME=1). Prints "row i/n" and an ETA from the rows finished in this run.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${1:?usage: seed_table.sh SRC TGT [ROWS]}
+TGT=${2:?usage: seed_table.sh SRC TGT [ROWS]}
+RESULTS=${RESULTS:-results/seed_table}
+
+# row -> "system data-variant table tied loss-flags" (table: fasttext, word2vec or -)
+declare -A ROW=(
+  [ce_word_word]="softmax word_word - - -"
+  [ce_word_bpe]="softmax word_bpe - - -"
+  [ce_bpe_bpe]="softmax bpe_bpe - - -"
+  [w2v_l2]="vmf word_word word2vec 0 LOSS=l2"
+  [w2v_cosine]="vmf word_word word2vec 0 LOSS=cosine"
+  [w2v_max_margin]="vmf word_word word2vec 0 LOSS=max_margin"
+  [ft_max_margin]="vmf word_word fasttext 0 LOSS=max_margin"
+  [ft_max_margin_tied]="vmf word_word fasttext 1 LOSS=max_margin"
+  [w2v_vmf_reg1]="vmf word_word word2vec 0 EXTRA_ARGS=--vmf-lambda2=1"
+  [w2v_vmf_reg12]="vmf word_word word2vec 0 -"
+  [w2v_vmf_reg12_tied]="vmf word_word word2vec 1 -"
+  [ft_vmf_reg12]="vmf word_word fasttext 0 -"
+  [ft_vmf_reg12_tied]="vmf word_word fasttext 1 -"
+  [adaptive_softmax]="adaptive word_word - - -"
+)
+ORDER="ce_word_word ce_word_bpe ce_bpe_bpe w2v_l2 w2v_cosine w2v_max_margin ft_max_margin ft_max_margin_tied
+w2v_vmf_reg1 w2v_vmf_reg12 w2v_vmf_reg12_tied ft_vmf_reg12 ft_vmf_reg12_tied adaptive_softmax"
+ROWS=${3:-$ORDER}
+for row in $ROWS; do
+  [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }
+done
+
+recorded() {  # whether the row's test beam-5 result is in the summary
+  python - "$RESULTS/summary.json" "$SRC-$TGT" "$1" <<'EOF'
+import json, sys
+from pathlib import Path
+path = Path(sys.argv[1])
+rows = json.loads(path.read_text())["rows"] if path.is_file() else []
+sys.exit(0 if any(r["pair"] == sys.argv[2] and r["system"] == sys.argv[3] and r["split"] == "test"
+                  and r["beam"] == 5 for r in rows) else 1)
+EOF
+}
+
+n=$(echo $ROWS | wc -w); i=0; started=$(date +%s); finished=0
+for row in $ROWS; do
+  i=$((i + 1))
+  read -r system variant table tied flags <<< "${ROW[$row]}"
+  if recorded "$row"; then echo "seed_table.sh: row $i/$n $row: recorded, skipped"; continue; fi
+  if [ "$finished" -gt 0 ]; then
+    per_row=$(( ($(date +%s) - started) / finished ))
+    echo "seed_table.sh: row $i/$n $row (about $(( per_row * (n - i + 1) / 60 )) min left for this run)"
+  else
+    echo "seed_table.sh: row $i/$n $row"
+  fi
+  data="data/multi30k-$variant.$SRC-$TGT"
+  DATA_VARIANT=$variant bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$data" > /dev/null
+  env_row=(RESUME=1 "MAX_UPDATE=${SOFTMAX_UPDATES:-3000}")
+  if [ "$system" = vmf ]; then
+    env_row=(RESUME=1 "MAX_UPDATE=${CONTINUOUS_UPDATES:-5000}" "TIED=$tied"
+             "TABLE=$data/embeddings/$table.$TGT.npz")
+    if [ "$table" = word2vec ] && [ ! -e "$data/embeddings/word2vec.$TGT.npz" ]; then
+      fairseq-vmf-embed --config "$REPO/configs/embeddings/word2vec.yaml" --data "$data" > /dev/null
+    fi
+    if [ "$flags" != - ]; then env_row+=("$flags"); fi
+  fi
+  save="checkpoints/seed.$SRC-$TGT.$row"
+  env "${env_row[@]}" bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save"
+  for run in "test 1" "test 5" "valid 5"; do
+    read -r split beam <<< "$run"
+    SPLIT=$split BEAM=$beam bash "$REPO/scripts/translate.sh" "$SRC" "$TGT" "$save" "$data" > /dev/null
+    python "$REPO/scripts/quality_results.py" --results "$RESULTS" add --pair "$SRC-$TGT" --system "$row" \
+      --split "$split" --beam "$beam" --save-dir "$save" --output "$save/$split.beam$beam" \
+      --ref "$data/raw/$split.$TGT" \
+      --train-command "scripts/seed_table.sh $SRC $TGT $row: train.sh $system $data (${env_row[*]})" > /dev/null
+  done
+  finished=$((finished + 1))
+done
+python "$REPO/scripts/seed_table_report.py" --results "$RESULTS"

@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""Build results/seed_table.{md,json} from the rows scripts/seed_table.sh recorded.
+
+    python scripts/seed_table_report.py [--results results/seed_table]
+
+One line per row of the seed paper's table (in its order), per direction the test BLEU
+greedy and beam 5, chrF (beam 5) and the updates of the decoded checkpoint, the trainable
+parameters logged by fairseq-train, and the paper's BLEU for the shape (other data:
+compare rankings, not values). Every score is re-computed from the committed hypotheses
+by ``quality_results.py table`` (which fails on a mismatch); this script only arranges.
+"""
+
+import argparse
+import gzip
+import json
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DIRECTIONS = ("fr-en", "de-en", "en-fr")
+# row: (embeddings, tied, source -> target, loss, paper BLEU fr-en, de-en, en-fr)
+ROWS = {
+    "ce_word_word": ("-", "no", "word->word", "CE", (31.0, 24.7, 29.3)),
+    "ce_word_bpe": ("-", "no", "word->BPE", "CE", (29.1, 24.1, 29.8)),
+    "ce_bpe_bpe": ("-", "no", "BPE->BPE", "CE", (31.4, 25.8, 31.0)),
+    "w2v_l2": ("word2vec", "no", "word->emb", "L2", (27.2, 19.4, 26.4)),
+    "w2v_cosine": ("word2vec", "no", "word->emb", "cosine", (29.1, 21.9, 26.6)),
+    "w2v_max_margin": ("word2vec", "no", "word->emb", "max-margin", (29.6, 21.4, 26.7)),
+    "ft_max_margin": ("fastText", "no", "word->emb", "max-margin", (31.0, 25.0, 29.0)),
+    "ft_max_margin_tied": ("fastText", "yes", "word->emb", "max-margin", (32.1, 25.0, 31.0)),
+    "w2v_vmf_reg1": ("word2vec", "no", "word->emb", "NLLvMF reg1", (29.5, 22.7, 26.6)),
+    "w2v_vmf_reg12": ("word2vec", "no", "word->emb", "NLLvMF reg1+reg2", (29.7, 21.6, 26.7)),
+    "w2v_vmf_reg12_tied": ("word2vec", "yes", "word->emb", "NLLvMF reg1+reg2", (29.7, 22.2, 27.5)),
+    "ft_vmf_reg12": ("fastText", "no", "word->emb", "NLLvMF reg1+reg2", (30.4, 23.4, 27.6)),
+    "ft_vmf_reg12_tied": ("fastText", "yes", "word->emb", "NLLvMF reg1+reg2", (32.1, 25.1, 31.7)),
+    "adaptive_softmax": ("-", "no", "word->word", "adaptive softmax", (None, None, None)),
+}
+TRAINABLE = [re.compile(r"model: (\d+) trainable"), re.compile(r"num\. trained: (\d+)\)")]
+
+
+def trainable_parameters(results: Path, pair: str, row: str):
+    log = results / pair / row / "train.log.gz"
+    if not log.is_file():
+        return None
+    with gzip.open(log, "rt", encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    for pattern in TRAINABLE:
+        found = pattern.findall(text)
+        if found:
+            return int(found[-1])
+    return None
+
+
+def build(results: Path):
+    rows = json.loads((results / "summary.json").read_text(encoding="utf-8"))["rows"]
+    index = {(r["pair"], r["system"], r["split"], r["beam"]): r for r in rows}
+    table, signature = [], None
+    for name, (embeddings, tied, segmentation, loss, paper) in ROWS.items():
+        entry = {"row": name, "embeddings": embeddings, "tied": tied, "segmentation": segmentation, "loss": loss,
+                 "paper_bleu": dict(zip(DIRECTIONS, paper)), "directions": {}}
+        for pair in DIRECTIONS:
+            greedy, beam5 = index.get((pair, name, "test", 1)), index.get((pair, name, "test", 5))
+            if beam5 is None:
+                continue
+            signature = beam5["signature"]
+            entry["directions"][pair] = {
+                "bleu_greedy": greedy["bleu"] if greedy else None, "bleu_beam5": beam5["bleu"],
+                "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "hyp_beam5": beam5["hyp"],
+                "trainable_parameters": trainable_parameters(results, pair, name),
+            }
+        table.append(entry)
+    return table, signature
+
+
+def markdown(table, signature) -> str:
+    cell = lambda v: "-" if v is None else f"{v}"  # noqa: E731
+    lines = ["# The seed paper's table on Multi30k (test_2016_flickr)", "",
+             "Made by `python scripts/seed_table_report.py` from `results/seed_table/summary.json` "
+             "(rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: BLEU greedy / beam 5, "
+             "chrF (beam 5), updates of the decoded checkpoint; trainable parameters; the paper's "
+             "BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
+             "| row | emb. | tied | segmentation | loss | " + " | ".join(
+                 f"{d} greedy / beam 5 / chrF / updates" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
+             "|" + "---|" * (7 + len(DIRECTIONS))]
+    for e in table:
+        dirs = []
+        params = None
+        for d in DIRECTIONS:
+            r = e["directions"].get(d)
+            dirs.append("not run" if r is None else
+                        f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}")
+            params = params or (r or {}).get("trainable_parameters")
+        paper = " / ".join(cell(e["paper_bleu"][d]) for d in DIRECTIONS)
+        lines.append(f"| {e['row']} | {e['embeddings']} | {e['tied']} | {e['segmentation']} | {e['loss']} | "
+                     + " | ".join(dirs) + f" | {cell(params)} | {paper} |")
+    lines += ["", f"sacreBLEU signature: {signature or '(no row recorded yet)'}", ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=REPO / "results" / "seed_table")
+    parser.add_argument("--out", type=Path, default=None, help="output stem (default: RESULTS.md / .json)")
+    args = parser.parse_args()
+    if not (args.results / "summary.json").is_file():
+        raise SystemExit(f"seed_table_report: {args.results / 'summary.json'}: no rows recorded yet "
+                         "(run scripts/seed_table.sh)")
+    table, signature = build(args.results)
+    out = args.out or args.results
+    out.with_suffix(".json").write_text(json.dumps({"signature": signature, "rows": table}, indent=1) + "\n",
+                                        encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(table, signature), encoding="utf-8")
+    print(f"seed_table_report: {out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()
