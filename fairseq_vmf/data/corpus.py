@@ -98,12 +98,7 @@ def read_dictionary(path: Path):
     from fairseq.data import Dictionary
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: dictionary not found")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None
+    lines = read_text(path, "dictionary").splitlines()
     if not any(line.strip() for line in lines):
         raise InputError(f"{path}: dictionary is empty")
     for lineno, line in enumerate(lines, start=1):
@@ -114,3 +109,14 @@ def read_dictionary(path: Path):
             raise InputError(f"{path}: not a fairseq dictionary (line {lineno}: expected '<symbol> <count>', "
                              f"got {line[:40]!r})")
     return Dictionary.load(str(path))
+
+
+def read_text(path: Path, what: str) -> str:
+    """The whole UTF-8 text of ``path``; a missing file or bad bytes name the file and ``what`` it is."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} not found")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from ..data.corpus import read_text
 from ..errors import InputError
 from .target_table import TargetEmbeddingTable, word_rows
 from .vectors import COMPOSED, MISSING, OWN
@@ -25,12 +26,7 @@ CHECKED_BASE_WORDS = 1000
 def read_word_list(path: Path) -> List[str]:
     """One word per line; an empty line or a repeated word is an error naming the line."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: word list not found")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None
+    lines = read_text(path, "word list").splitlines()
     seen: Dict[str, int] = {}
     for lineno, line in enumerate(lines, start=1):
         word = line.strip()
