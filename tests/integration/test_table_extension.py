@@ -1,6 +1,7 @@
 """fairseq-vmf-embed --extend: new rows in the base table's space, accepted for decoding."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from fairseq_vmf.embeddings.table_extension import extend_table
 from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable, word_rows
 from fairseq_vmf.embeddings.vectors import FastTextBinVectors
 from fairseq_vmf.errors import InputError
-from tests.helpers import command, run
+from tests.helpers import SMALL_FASTTEXT, TINY_TRANSFORMER, command, prepare, run
 
 
 def embed_extend(prepared, out, *source):
@@ -99,3 +100,29 @@ def test_a_table_without_extension_data_is_refused(prepared, tmp_path):
                   str(prepared / "embeddings" / "fasttext.fr.bin"), "--output", str(tmp_path / "x.npz"),
                   "--words", str(words)])
     assert result.returncode == 2 and "made before tables kept what extending needs" in result.stderr
+
+
+def test_continuous_model_over_sentencepiece_targets_trains_decodes_and_detokenizes(small_raw_dir, tmp_path):
+    # open vocabulary on the target side: the table's rows are SentencePiece pieces (fastText
+    # trained on the segmented target text); the recipe's translate.sh decodes the pieces back
+    data = tmp_path / "spm-target"
+
+    assert prepare(small_raw_dir, data, "--tgt-seg", "spm", "--tgt-spm-vocab", "300").returncode == 0
+    embed = run([command("fairseq-vmf-embed"), "--data", str(data), *SMALL_FASTTEXT])
+    assert embed.returncode == 0, embed.stderr[-2000:]
+    table = TargetEmbeddingTable.load(data / "embeddings" / "fasttext.fr.npz")
+    assert any(symbol.startswith("\u2581") for symbol in table.symbols)  # pieces, not words
+    save = tmp_path / "run"
+    train = run([command("fairseq-train"), str(data / "bin"), "--user-dir", "fairseq_vmf", "--task", "translation_vmf",
+                 "--target-embeddings", str(data / "embeddings" / "fasttext.fr.npz"), *TINY_TRANSFORMER,
+                 "--tie-target-embeddings", "--criterion", "vmf", "--optimizer", "adam", "--lr", "1e-3",
+                 "--max-tokens", "1000", "--max-update", "4", "--save-dir", str(save), "--num-workers", "0",
+                 "--eval-bleu", "--eval-bleu-remove-bpe", "sentencepiece", "--eval-bleu-detok", "space",
+                 "--eval-bleu-args", '{"beam": 1, "max_len_b": 5}', "--best-checkpoint-metric", "bleu",
+                 "--maximize-best-checkpoint-metric"])
+    assert train.returncode == 0, train.stderr[-2000:]
+    result = run(["bash", "scripts/translate.sh", "en", "fr", str(save), str(data)],
+                 env={**os.environ, "BEAM": "2", "GEN_ARGS": "--max-len-b 5"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    hyps = (save / "test.beam2.txt").read_text(encoding="utf-8").splitlines()
+    assert len(hyps) == 100 and not any("\u2581" in h for h in hyps)  # pieces joined back into words
