@@ -1,5 +1,6 @@
 """Paths and subprocess helpers shared by the test tiers."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,12 @@ MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
 def command(name: str) -> str:
     """Path of a console script installed beside the running interpreter."""
     return str(Path(sys.executable).parent / name)
+
+
+def recipe_env(**extra) -> dict:
+    """The environment for a shell recipe: this interpreter's console scripts first on PATH
+    (CI runs the suite with the venv's python without activating the venv)."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **extra}
 
 
 def run(args, **kwargs) -> subprocess.CompletedProcess:

@@ -7,14 +7,12 @@ changed.
 """
 
 import hashlib
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import command, run
+from tests.helpers import command, recipe_env, run
 
 pytestmark = pytest.mark.slow
 
@@ -150,7 +148,8 @@ def test_train_with_bf16_on_a_machine_without_gpu(work):
 
 def test_translate_recipe_without_a_checkpoint(work):
     before = snapshot(work)
-    result = run(["bash", "scripts/translate.sh", "en", "fr", str(work / "empty_run"), str(work / "data")])
+    result = run(["bash", "scripts/translate.sh", "en", "fr", str(work / "empty_run"), str(work / "data")],
+                 env=recipe_env())
     assert_refused(result, before, "no ", "checkpoint_best.pt", "train first")
 
 
@@ -160,7 +159,7 @@ def test_translate_recipe_with_an_unprepared_data_folder(work):
     shutil.copy(work / "ckpt" / "vmf.pt", save / "checkpoint_best.pt")
     shutil.rmtree(work / "data" / "bin")
     before = snapshot(work)
-    result = run(["bash", "scripts/translate.sh", "en", "fr", str(save), str(work / "data")])
+    result = run(["bash", "scripts/translate.sh", "en", "fr", str(save), str(work / "data")], env=recipe_env())
     assert_refused(result, before, str(work / "data"))
 
 
@@ -168,6 +167,5 @@ def test_translate_recipe_with_an_unprepared_data_folder(work):
                                          (["de", "de"], "--src and --tgt are both 'de'")])
 def test_main_job_refuses_a_bad_language_pair(tmp_path, pair, named):
     before = snapshot(Path("data")) if Path("data").is_dir() else {}
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = run(["bash", "scripts/main.sh", *pair], env=env)
+    result = run(["bash", "scripts/main.sh", *pair], env=recipe_env())
     assert_refused(result, before, named)

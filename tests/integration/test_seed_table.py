@@ -5,11 +5,12 @@ import json
 import subprocess
 import sys
 
-from tests.helpers import REPO, run
+from tests.helpers import REPO, recipe_env, run
 
 
 def test_unknown_row_is_refused_before_any_work(tmp_path):
-    result = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word nope"], cwd=tmp_path)
+    result = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word nope"], cwd=tmp_path,
+                 env=recipe_env())
     assert result.returncode == 2 and "unknown row 'nope'" in result.stderr
     assert list(tmp_path.iterdir()) == []
 

@@ -1,7 +1,6 @@
 """fairseq-vmf-embed --extend: new rows in the base table's space, accepted for decoding."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from fairseq_vmf.embeddings.table_extension import extend_table
 from fairseq_vmf.embeddings.target_table import TargetEmbeddingTable, word_rows
 from fairseq_vmf.embeddings.vectors import FastTextBinVectors
 from fairseq_vmf.errors import InputError
-from tests.helpers import SMALL_FASTTEXT, TINY_TRANSFORMER, command, prepare, run
+from tests.helpers import SMALL_FASTTEXT, TINY_TRANSFORMER, command, prepare, recipe_env, run
 
 
 def embed_extend(prepared, out, *source):
@@ -122,7 +121,7 @@ def test_continuous_model_over_sentencepiece_targets_trains_decodes_and_detokeni
                  "--maximize-best-checkpoint-metric"])
     assert train.returncode == 0, train.stderr[-2000:]
     result = run(["bash", "scripts/translate.sh", "en", "fr", str(save), str(data)],
-                 env={**os.environ, "BEAM": "2", "GEN_ARGS": "--max-len-b 5"})
+                 env=recipe_env(BEAM="2", GEN_ARGS="--max-len-b 5"))
     assert result.returncode == 0, result.stderr[-2000:]
     hyps = (save / "test.beam2.txt").read_text(encoding="utf-8").splitlines()
     assert len(hyps) == 100 and not any("\u2581" in h for h in hyps)  # pieces joined back into words
