@@ -9,6 +9,7 @@ rather than a traceback. fastText, FAISS and SentencePiece are imported only whe
 """
 
 from . import checkpoint_compat, errors
+from . import checkpoint_files  # noqa: F401  (torn-checkpoint checks: zipfile only)
 from . import maths  # noqa: F401  (log C_m, losses: plain torch)
 from . import criterions  # noqa: F401  (registers vmf, cosine, l2, max_margin)
 from . import models  # noqa: F401  (registers continuous_transformer, continuous_lstm)

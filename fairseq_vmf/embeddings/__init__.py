@@ -1,3 +1,3 @@
 """Pretrained target-word vectors and the fixed target-embedding table built from them."""
 
-from . import target_table, vectors  # noqa: F401
+from . import table_extension, target_table, vectors  # noqa: F401
