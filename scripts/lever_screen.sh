@@ -15,7 +15,8 @@ shift 3
 UPDATES=${SCREEN_UPDATES:-968}
 DIR=${SCREEN_DIR:-checkpoints/screen.$SRC-$TGT}
 
-# lever name -> the environment of scripts/train.sh that makes it (one change each)
+# lever name -> the environment of scripts/train.sh that makes it (one change each;
+# several variables are separated by ';')
 declare -A LEVERS=(
   [default]=""
   [output_layer_norm]="EXTRA_ARGS=--output-layer-norm"
@@ -31,6 +32,10 @@ declare -A LEVERS=(
   [no_coswarm]="COSINE_WARMUP=0"
   [lr_2.5e-3]="LR=2.5e-3"
   [lr_1e-2]="LR=1e-2"
+  [table_nll]="EXTRA_ARGS=--vmf-table-nll-weight=1"
+  [table_nll_all]="EXTRA_ARGS=--vmf-table-nll-weight=1 --vmf-table-candidates=all"
+  [table_nll_w3]="EXTRA_ARGS=--vmf-table-nll-weight=3"
+  [table_nll_untied]="TIED=0;EXTRA_ARGS=--vmf-table-nll-weight=1"
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
 )
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi
@@ -48,13 +53,8 @@ for lever in "$@"; do
   resume=""
   if [ -e "$save/checkpoint_last.pt" ]; then resume=1; fi
   echo "lever_screen.sh: [$i/$#] $lever: ${LEVERS[$lever]:-(recipe defaults)}"
-  settings=${LEVERS[$lever]}
-  key=${settings%%=*}
-  value=${settings#*=}
-  if [ -n "$settings" ]; then
-    env "$key=$value" RESUME=$resume MAX_UPDATE="$UPDATES" \
-      bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$save"
-  else
-    RESUME=$resume MAX_UPDATE="$UPDATES" bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$save"
-  fi
+  settings=()
+  if [ -n "${LEVERS[$lever]}" ]; then IFS=';' read -ra settings <<< "${LEVERS[$lever]}"; fi
+  env "${settings[@]}" RESUME=$resume MAX_UPDATE="$UPDATES" \
+    bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$save"
 done

@@ -10,13 +10,14 @@ from fairseq.dataclass import ChoiceEnum
 
 from ..errors import InputError
 from ..maths.log_cmk import log_cmk
-from ..maths.losses import cosine_loss, vmf_nll, vmf_nll_released
+from ..maths.losses import cosine_loss, table_nll, vmf_nll, vmf_nll_released
 from .continuous_output import ContinuousOutputCriterion, ContinuousOutputCriterionConfig
 
 logger = logging.getLogger(__name__)
 
 VMF_NORMALISERS = ChoiceEnum(["exact", "approximate"])
 VMF_LOSS_FORMS = ChoiceEnum(["paper", "released"])
+TABLE_CANDIDATES = ChoiceEnum(["batch", "all"])
 
 
 @dataclass
@@ -47,6 +48,19 @@ class VmfCriterionConfig(ContinuousOutputCriterionConfig):
         default=0.2,
         metadata={"help": "the margin of --vmf-loss-form released (the authors' code: 0.2)"},
     )
+    vmf_table_nll_weight: float = field(
+        default=0.0,
+        metadata={"help": "add this times the vMF renormalised over table rows (a cross-entropy on "
+                          "e_hat.e_j, the distribution --knn-score vmf decodes with): it also "
+                          "pushes the prediction away from the other words, which the vMF "
+                          "likelihood alone never does; 0 = off"},
+    )
+    vmf_table_candidates: TABLE_CANDIDATES = field(
+        default="batch",
+        metadata={"help": "rows of --vmf-table-nll-weight's renormalisation: 'batch' = the distinct "
+                          "target words of the batch (cost independent of the vocabulary), 'all' = "
+                          "every row a decoder may output"},
+    )
     vmf_cosine_warmup_updates: int = field(
         default=0,
         metadata={"help": "train with the cosine loss for this many updates before switching "
@@ -64,7 +78,8 @@ class VmfCriterion(ContinuousOutputCriterion):
     """
 
     def __init__(self, task, sentence_avg, neighbour_chunk_size, vmf_lambda1, vmf_lambda2,
-                 vmf_normaliser, vmf_cosine_warmup_updates, vmf_loss_form, vmf_released_margin):
+                 vmf_normaliser, vmf_cosine_warmup_updates, vmf_loss_form, vmf_released_margin,
+                 vmf_table_nll_weight=0.0, vmf_table_candidates="batch"):
         super().__init__(task, sentence_avg, neighbour_chunk_size)
         if vmf_lambda2 <= 0:
             raise InputError(f"--vmf-lambda2 must be > 0 (it scales the likelihood term), got {vmf_lambda2}")
@@ -80,6 +95,10 @@ class VmfCriterion(ContinuousOutputCriterion):
         if self.released_form and self.approximate:
             raise InputError("--vmf-loss-form released uses the exact log C_m; drop --vmf-normaliser approximate")
         self.released_margin = vmf_released_margin
+        if vmf_table_nll_weight < 0:
+            raise InputError(f"--vmf-table-nll-weight must be >= 0, got {vmf_table_nll_weight}")
+        self.table_nll_weight = vmf_table_nll_weight
+        self.all_table_candidates = str(vmf_table_candidates) == "all"
         table = getattr(task, "target_embeddings", None)
         if table is not None:
             m = int(torch.as_tensor(table).shape[1])
@@ -103,6 +122,12 @@ class VmfCriterion(ContinuousOutputCriterion):
         return {"nll_vmf": vmf_nll(pred, target, 0.0, 1.0, self.approximate)}
 
     def token_losses(self, pred, target, target_index, table, model):
+        losses = self.likelihood_losses(pred, target, model)
+        if self.table_nll_weight > 0:
+            losses = losses + self.table_nll_weight * self.renormalised_losses(pred, target_index, table)
+        return losses
+
+    def likelihood_losses(self, pred, target, model):
         if self.in_cosine_warmup(model):
             return cosine_loss(pred, target)
         if self.released_form:
@@ -110,3 +135,15 @@ class VmfCriterion(ContinuousOutputCriterion):
         if self.approximate and pred.size(-1) < 3:
             raise InputError("--vmf-normaliser approximate needs an output dimension m >= 3")
         return vmf_nll(pred, target, self.lambda1, self.lambda2, self.approximate)
+
+    def renormalised_losses(self, pred, target_index, table):
+        """table_nll per position (B, T); padding positions get a finite value (masked later)."""
+        real_targets = target_index[target_index.ne(self.padding_idx)]
+        if self.all_table_candidates:
+            allowed = (~self._banned_rows(table)).nonzero().squeeze(1)
+            real_targets = torch.cat([allowed, real_targets])
+        candidates = torch.unique(real_targets)  # sorted
+        if candidates.numel() == 0:
+            return pred.new_zeros(target_index.shape, dtype=torch.float32)
+        flat = table_nll(pred.reshape(-1, pred.size(-1)), target_index.reshape(-1), table, candidates)
+        return flat.view(target_index.shape)

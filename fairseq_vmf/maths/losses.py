@@ -78,6 +78,25 @@ def vmf_nll_released(pred: torch.Tensor, target: torch.Tensor, margin: float = 0
         return -log_cmk_unchecked(kappa, pred.size(-1)) + torch.log1p(kappa) * (margin - cosine)
 
 
+def table_nll(pred: torch.Tensor, target_index: torch.Tensor, table: torch.Tensor,
+              candidates: torch.Tensor) -> torch.Tensor:
+    """-log of the vMF density renormalised over a set of table rows, at the target row:
+
+        loss = log sum_{j in candidates} exp(pred . e_j) - pred . e_target
+
+    C_m(||pred||) cancels in the renormalisation, so this is a cross-entropy whose logits
+    are the inner products with fixed unit rows: the distribution the kNN decoder scores
+    with (``--knn-score vmf``). ``candidates`` must be sorted, distinct and contain every
+    target of ``target_index`` (N,); with the batch's own targets as candidates the cost
+    grows with the batch, not with the vocabulary.
+    """
+    with autocast_off(pred.device):
+        pred, table = full_precision(pred, table)
+        logits = pred @ table[candidates].t()  # (N, C)
+        column = torch.searchsorted(candidates, target_index).clamp_max(candidates.numel() - 1)
+        return torch.logsumexp(logits, dim=-1) - logits.gather(1, column.unsqueeze(1)).squeeze(1)
+
+
 def cosine_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """1 - cos(pred, target)."""
     with autocast_off(pred.device):

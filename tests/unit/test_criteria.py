@@ -15,7 +15,7 @@ from fairseq.criterions import CRITERION_REGISTRY
 from fairseq.data import Dictionary
 from fairseq.logging import metrics
 from fairseq_vmf.errors import InputError
-from fairseq_vmf.maths import cosine_loss, l2_loss, vmf_nll
+from fairseq_vmf.maths import cosine_loss, l2_loss, table_nll, vmf_nll
 
 DIM = 6
 WORDS = "a b c d e f g h".split()
@@ -380,3 +380,49 @@ def test_released_loss_form_matches_the_authors_formula():
 def test_released_loss_form_refuses_the_approximate_normaliser():
     with pytest.raises(InputError, match="--vmf-loss-form released"):
         build("vmf", vmf_loss_form="released", vmf_normaliser="approximate")
+
+
+def numpy_renormalised_nll(pred, table, targets, rows):
+    """-log softmax over ``rows`` of pred . table[rows], at each target, in float64 numpy."""
+    logits = pred @ table[rows].T
+    top = logits.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]
+    column = np.array([list(rows).index(t) for t in targets])
+    return log_z - logits[np.arange(len(targets)), column]
+
+
+@pytest.mark.parametrize("candidates", ["batch", "all"])
+def test_table_nll_term_is_the_vmf_renormalised_over_its_candidate_rows(candidates):
+    dictionary = make_dictionary()
+    base, _ = build("vmf")
+    criterion, _ = build("vmf", vmf_table_nll_weight=0.5, vmf_table_candidates=candidates)
+    model = ToyContinuousModel(make_table(len(dictionary)))
+    sample = make_sample(dictionary)
+    pred, _ = model(**sample["net_input"])
+    mask = sample["target"].ne(dictionary.pad())
+    targets = sample["target"][mask].numpy()
+    if candidates == "batch":
+        rows = sorted(set(targets.tolist()))  # the distinct target words of the batch
+        assert len(rows) < len(dictionary) - 2  # a real subset of the allowed rows
+    else:  # every row but <s> and <pad>
+        rows = [i for i in range(len(dictionary)) if i not in (dictionary.bos(), dictionary.pad())]
+    p = pred[mask].detach().double().numpy()
+    extra = numpy_renormalised_nll(p, model.table.double().numpy(), targets, rows).sum()
+    expected = base(model, sample)[0].double() + 0.5 * extra
+    torch.testing.assert_close(criterion(model, sample)[0].double(), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_table_nll_term_pushes_the_prediction_away_from_the_nearest_wrong_row():
+    # the vMF likelihood's gradient only pulls towards the target; the renormalised term also
+    # pushes away from the other candidates, hardest from the closest one
+    table = torch.eye(3)
+    pred = torch.tensor([[2.0, 1.5, 0.0]], requires_grad=True)
+    loss = table_nll(pred, torch.tensor([0]), table, torch.arange(3))
+    loss.backward()
+    grad = pred.grad[0]
+    assert grad[0] < 0 and grad[1] > 0 and grad[2] > 0 and grad[1] > grad[2]
+
+
+def test_negative_table_nll_weight_is_refused():
+    with pytest.raises(InputError, match="--vmf-table-nll-weight"):
+        build("vmf", vmf_table_nll_weight=-1.0)
