@@ -19,6 +19,7 @@ DIR=${SCREEN_DIR:-checkpoints/screen.$SRC-$TGT}
 # several variables are separated by ';')
 declare -A LEVERS=(
   [default]=""
+  [paper_loss]="TABLE_NLL=0"
   [output_layer_norm]="EXTRA_ARGS=--output-layer-norm"
   [reg1]="EXTRA_ARGS=--vmf-lambda2=1"
   [plain_nll]="EXTRA_ARGS=--vmf-lambda1=0 --vmf-lambda2=1"

@@ -19,6 +19,9 @@
 #   TABLE          the vmf system's target table (default DATA/embeddings/fasttext.TGT.npz)
 #   COSINE_WARMUP  updates of cosine loss before the vmf loss (default 500: +3 valid BLEU at 726
 #                  updates on en-fr, results/quality/levers.md; 0 = off)
+#   TABLE_NLL      weight of the vMF renormalised over the batch's target words, added to the vmf
+#                  loss (--vmf-table-nll-weight; default 1: valid BLEU 31.6 against 19.0 at 847
+#                  updates on en-fr, results/quality/levers.md; 0 = the paper's loss alone)
 #   LOSS           the vmf system's criterion: vmf (default), cosine, l2 or max_margin (the paper's
 #                  other continuous losses; COSINE_WARMUP applies to vmf only)
 #   TIED           1 (default): the vmf system's decoder inputs are the frozen table (+ a learned
@@ -92,7 +95,8 @@ case "$SYSTEM" in
   vmf)
     system=(--task translation_vmf --target-embeddings "$TABLE" --arch "continuous_transformer_$BODY")
     case "${LOSS:-vmf}" in
-      vmf) system+=(--criterion vmf --vmf-cosine-warmup-updates "${COSINE_WARMUP:-500}") ;;
+      vmf) system+=(--criterion vmf --vmf-cosine-warmup-updates "${COSINE_WARMUP:-500}"
+                    --vmf-table-nll-weight "${TABLE_NLL:-1}") ;;
       cosine|l2|max_margin) system+=(--criterion "$LOSS") ;;
       *) echo "train.sh: unknown LOSS '$LOSS' (vmf, cosine, l2 or max_margin)" >&2; exit 2 ;;
     esac

@@ -23,8 +23,9 @@ def update_losses(stdout):
 
 
 @pytest.mark.parametrize("criterion, arch", [
-    (["--criterion", "vmf"], TINY_TRANSFORMER),
-    (["--criterion", "vmf", "--vmf-normaliser", "approximate", "--vmf-cosine-warmup-updates", "2"], TINY_LSTM),
+    (["--criterion", "vmf", "--vmf-table-nll-weight", "1"], TINY_TRANSFORMER),
+    (["--criterion", "vmf", "--vmf-normaliser", "approximate", "--vmf-cosine-warmup-updates", "2",
+      "--vmf-table-nll-weight", "0.5", "--vmf-table-candidates", "all"], TINY_LSTM),
     (["--criterion", "cosine"], TINY_TRANSFORMER + ["--tie-target-embeddings"]),
     (["--criterion", "l2"], TINY_LSTM + ["--tie-target-embeddings"]),
     (["--criterion", "max_margin", "--margin-negative", "projection"], TINY_TRANSFORMER),
