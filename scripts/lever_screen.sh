@@ -26,6 +26,7 @@ declare -A LEVERS=(
   [released_loss]="EXTRA_ARGS=--vmf-loss-form=released"
   [lambda2_0.3]="EXTRA_ARGS=--vmf-lambda2=0.3"
   [untied]="TIED=0"
+  [tied]="TIED=1"
   [cosine_loss]="LOSS=cosine"
   [max_margin]="LOSS=max_margin"
   [l2]="LOSS=l2"
@@ -36,6 +37,7 @@ declare -A LEVERS=(
   [table_nll]="EXTRA_ARGS=--vmf-table-nll-weight=1"
   [table_nll_all]="EXTRA_ARGS=--vmf-table-nll-weight=1 --vmf-table-candidates=all"
   [table_nll_w3]="EXTRA_ARGS=--vmf-table-nll-weight=3"
+  [table_nll_w10]="EXTRA_ARGS=--vmf-table-nll-weight=10"
   [table_nll_untied]="TIED=0;EXTRA_ARGS=--vmf-table-nll-weight=1"
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
 )

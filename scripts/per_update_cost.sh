@@ -3,7 +3,11 @@
 # machine state): softmax and vmf on the tiny and small bodies, 80 updates each without
 # validation; prints updates/s (fairseq's ups over the last 20 logged updates) and the
 # ratio to softmax of the same body. Time-to-quality uses these to turn updates into CPU time.
+# Systems: softmax; vmf_paper (the paper's loss, tied frozen inputs); vmf_recipe (scripts/train.sh's
+# default: + the vMF renormalised over the batch's target words, weight 10, learned inputs);
+# vmf_table_all (vmf_recipe renormalised over the whole table).
 #   usage: scripts/per_update_cost.sh SRC TGT DATA [OUT.md]
+#   BODIES   bodies to measure (default "tiny small")
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
@@ -22,16 +26,17 @@ common=("$DATA/bin" -s "$SRC" -t "$TGT" --user-dir "$REPO/fairseq_vmf" --optimiz
 {
   echo "| body | system | updates/s | vs softmax |"
   echo "|---|---|---|---|"
-  for body in tiny small; do
+  for body in ${BODIES:-tiny small}; do
     softmax_ups=""
-    for system in softmax vmf; do
-      if [ "$system" = softmax ]; then
-        args=(--task translation --arch transformer --share-decoder-input-output-embed
-              --criterion label_smoothed_cross_entropy --label-smoothing 0.1)
-      else
-        args=(--task translation_vmf --target-embeddings "$TABLE" --arch continuous_transformer
-              --tie-target-embeddings --criterion vmf)
-      fi
+    for system in softmax vmf_paper vmf_recipe vmf_table_all; do
+      continuous=(--task translation_vmf --target-embeddings "$TABLE" --arch continuous_transformer --criterion vmf)
+      case "$system" in
+        softmax) args=(--task translation --arch transformer --share-decoder-input-output-embed
+                       --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;
+        vmf_paper) args=("${continuous[@]}" --tie-target-embeddings) ;;
+        vmf_recipe) args=("${continuous[@]}" --vmf-table-nll-weight 10) ;;
+        vmf_table_all) args=("${continuous[@]}" --vmf-table-nll-weight 10 --vmf-table-candidates all) ;;
+      esac
       # shellcheck disable=SC2086
       fairseq-train "${common[@]}" ${bodies[$body]} "${args[@]}" > "$work/$body.$system.log" 2>&1
       ups=$(grep train_inner "$work/$body.$system.log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)

@@ -20,12 +20,14 @@
 #   COSINE_WARMUP  updates of cosine loss before the vmf loss (default 500: +3 valid BLEU at 726
 #                  updates on en-fr, results/quality/levers.md; 0 = off)
 #   TABLE_NLL      weight of the vMF renormalised over the batch's target words, added to the vmf
-#                  loss (--vmf-table-nll-weight; default 1: valid BLEU 31.6 against 19.0 at 847
-#                  updates on en-fr, results/quality/levers.md; 0 = the paper's loss alone)
+#                  loss (--vmf-table-nll-weight; default 10: valid BLEU 34.8 at 968 updates on
+#                  en-fr against 30.6 with 1 and 20.0 without, results/quality/levers.md; 0 = the
+#                  paper's loss alone)
 #   LOSS           the vmf system's criterion: vmf (default), cosine, l2 or max_margin (the paper's
 #                  other continuous losses; COSINE_WARMUP applies to vmf only)
-#   TIED           1 (default): the vmf system's decoder inputs are the frozen table (+ a learned
-#                  projection); 0: learned decoder input embeddings
+#   TIED           0 (default): the vmf system learns its decoder input embeddings (valid BLEU
+#                  +2.3 at 968 updates with the renormalised term, results/quality/levers.md);
+#                  1: the decoder inputs are the frozen table (+ a learned projection)
 #   TRAIN_MINUTES  optional wall-clock cap on top of MAX_UPDATE (the quick mode)
 #   MAX_TOKENS     tokens per batch (default 4096)     SEED (default 1)
 #   RESUME=1       continue the run in SAVE_DIR from its last checkpoint
@@ -96,11 +98,11 @@ case "$SYSTEM" in
     system=(--task translation_vmf --target-embeddings "$TABLE" --arch "continuous_transformer_$BODY")
     case "${LOSS:-vmf}" in
       vmf) system+=(--criterion vmf --vmf-cosine-warmup-updates "${COSINE_WARMUP:-500}"
-                    --vmf-table-nll-weight "${TABLE_NLL:-1}") ;;
+                    --vmf-table-nll-weight "${TABLE_NLL:-10}") ;;
       cosine|l2|max_margin) system+=(--criterion "$LOSS") ;;
       *) echo "train.sh: unknown LOSS '$LOSS' (vmf, cosine, l2 or max_margin)" >&2; exit 2 ;;
     esac
-    if [ "${TIED:-1}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
+    if [ "${TIED:-0}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
   softmax)
     system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed
             --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;

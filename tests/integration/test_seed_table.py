@@ -29,7 +29,7 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     table = json.loads((tmp_path / "seed_table.json").read_text())["rows"]
-    assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 14
+    assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 15
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
                                            "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678}
