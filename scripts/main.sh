@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The main job, from a fresh checkout after scripts/install.sh: prepare a Multi30k pair
 # (word->word) and its target table, train the continuous-output Transformer with the vMF
-# loss to its fixed update budget (progress and time left are printed as it runs),
+# loss (+ the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update budget (progress and time left are printed as it runs),
 # average its last 5 epoch checkpoints, translate test_2016_flickr (beam 5) and print
 # sacreBLEU with its signature.
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
 #   QUICK=1        the quick mode: a 15-minute wall-clock cap on training
-#   MAX_UPDATE     update budget (default 5000: about 40 minutes of training here)
+#   MAX_UPDATE     update budget (default 5000: 54 minutes of training here, validation included)
 #   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
 set -euo pipefail
