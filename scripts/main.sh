@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, from a fresh checkout after scripts/install.sh: prepare a Multi30k pair
 # (word->word) and its target table, train the continuous-output Transformer with the vMF
-# loss (+ the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update budget (progress and time left are printed as it runs),
+# loss (+ the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update
+# budget (progress and time left are printed as it runs),
 # average its last 5 epoch checkpoints, translate test_2016_flickr (beam 5) and print
 # sacreBLEU with its signature.
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
