@@ -41,6 +41,9 @@ declare -A LEVERS=(
   [table_nll_w3]="TIED=1;TABLE_NLL=3"
   [table_nll_w10]="TIED=1;TABLE_NLL=10"
   [table_nll_untied]="TIED=0;TABLE_NLL=1"
+  [table_nll_w30]="TABLE_NLL=30"
+  [table_ls0.1]="EXTRA_ARGS=--vmf-table-label-smoothing=0.1"
+  [table_all_w10]="EXTRA_ARGS=--vmf-table-candidates=all"
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
 )
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi

@@ -61,6 +61,12 @@ class VmfCriterionConfig(ContinuousOutputCriterionConfig):
                           "target words of the batch (cost independent of the vocabulary), 'all' = "
                           "every row a decoder may output"},
     )
+    vmf_table_label_smoothing: float = field(
+        default=0.0,
+        metadata={"help": "label smoothing of the --vmf-table-nll-weight term: eps of the target "
+                          "mass spread uniformly over the candidate rows (as "
+                          "label_smoothed_cross_entropy does over the vocabulary); 0 = off"},
+    )
     vmf_cosine_warmup_updates: int = field(
         default=0,
         metadata={"help": "train with the cosine loss for this many updates before switching "
@@ -79,7 +85,7 @@ class VmfCriterion(ContinuousOutputCriterion):
 
     def __init__(self, task, sentence_avg, neighbour_chunk_size, vmf_lambda1, vmf_lambda2,
                  vmf_normaliser, vmf_cosine_warmup_updates, vmf_loss_form, vmf_released_margin,
-                 vmf_table_nll_weight=0.0, vmf_table_candidates="batch"):
+                 vmf_table_nll_weight=0.0, vmf_table_candidates="batch", vmf_table_label_smoothing=0.0):
         super().__init__(task, sentence_avg, neighbour_chunk_size)
         if vmf_lambda2 <= 0:
             raise InputError(f"--vmf-lambda2 must be > 0 (it scales the likelihood term), got {vmf_lambda2}")
@@ -99,6 +105,9 @@ class VmfCriterion(ContinuousOutputCriterion):
             raise InputError(f"--vmf-table-nll-weight must be >= 0, got {vmf_table_nll_weight}")
         self.table_nll_weight = vmf_table_nll_weight
         self.all_table_candidates = str(vmf_table_candidates) == "all"
+        if not 0 <= vmf_table_label_smoothing < 1:
+            raise InputError(f"--vmf-table-label-smoothing must be in [0, 1), got {vmf_table_label_smoothing}")
+        self.table_label_smoothing = vmf_table_label_smoothing
         table = getattr(task, "target_embeddings", None)
         if table is not None:
             m = int(torch.as_tensor(table).shape[1])
@@ -145,5 +154,6 @@ class VmfCriterion(ContinuousOutputCriterion):
         candidates = torch.unique(real_targets)  # sorted
         if candidates.numel() == 0:
             return pred.new_zeros(target_index.shape, dtype=torch.float32)
-        flat = table_nll(pred.reshape(-1, pred.size(-1)), target_index.reshape(-1), table, candidates)
+        flat = table_nll(pred.reshape(-1, pred.size(-1)), target_index.reshape(-1), table, candidates,
+                         self.table_label_smoothing)
         return flat.view(target_index.shape)

@@ -5,6 +5,7 @@ vector, a vector composed from its character n-grams (``.bin`` models trained wi
 subwords only), or nothing.
 """
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ class TextVectors:
 
 def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[str, np.ndarray]]:
     """Parse a word2vec/fastText text file: an ``N d`` header, then ``word v1 .. vd`` lines.
+    GloVe's headerless files are read too: line 1 is then a vector and sets d.
 
     Every line is checked (header, column count, numbers), but only vectors of words
     in ``wanted`` (all words when None) are kept, so a multi-GB file costs little memory.
@@ -129,28 +131,44 @@ def read_vec_file(path: Path, wanted: Optional[set] = None) -> Tuple[int, Dict[s
         raise InputError(f"{path}: not valid UTF-8 text ({err.reason} at byte {err.start})") from None
 
 
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_vec_lines(path: Path, wanted: Optional[set]) -> Tuple[int, Dict[str, np.ndarray]]:
     vectors: Dict[str, np.ndarray] = {}
     seen: Dict[str, int] = {}
     with open(path, encoding="utf-8", errors="strict") as handle:
-        header = handle.readline().split()
-        if len(header) != 2 or not all(field.isdigit() for field in header):
-            raise InputError(
-                f"{path}: line 1 must be the header '<number of words> <dimension>', "
-                f"got {' '.join(header)[:60]!r}"
-            )
-        count, dim = int(header[0]), int(header[1])
-        if dim <= 0:
-            raise InputError(f"{path}: header gives dimension {dim}")
+        first = handle.readline()
+        header = first.split()
+        if len(header) == 2 and all(field.isdigit() for field in header):
+            count, dim = int(header[0]), int(header[1])
+            pending = []
+            if dim <= 0:
+                raise InputError(f"{path}: header gives dimension {dim}")
+        else:  # GloVe writes no header: then line 1 is already a vector, and it sets the dimension
+            fields = first.rstrip("\n").rstrip(" ").split(" ")
+            if len(fields) < 2 or not all(_is_number(field) for field in fields[1:]):
+                raise InputError(
+                    f"{path}: line 1 must be the header '<number of words> <dimension>' or, in a "
+                    f"headerless (GloVe-style) file, a 'word v1 .. vd' line; got {first.strip()[:60]!r}"
+                )
+            count, dim = None, len(fields) - 1
+            pending = [(1, first)]
         rows = 0
-        for lineno, line in enumerate(handle, start=2):
+        for lineno, line in itertools.chain(pending, enumerate(handle, start=2)):
             # Split on ASCII spaces only: a word may contain other whitespace characters.
             fields = line.rstrip("\n").rstrip(" ").split(" ")
             if fields == [""]:
                 continue
             if len(fields) != dim + 1:
+                said = "the header says" if count is not None else "line 1 has"
                 raise InputError(
-                    f"{path}: line {lineno} has {len(fields) - 1} values, the header says {dim} (ragged row)"
+                    f"{path}: line {lineno} has {len(fields) - 1} values, {said} {dim} (ragged row)"
                 )
             rows += 1
             word = fields[0]
@@ -165,7 +183,7 @@ def _read_vec_lines(path: Path, wanted: Optional[set]) -> Tuple[int, Dict[str, n
                 if not np.all(np.isfinite(vector)):
                     raise InputError(f"{path}: line {lineno} has a non-finite value")
                 vectors[word] = vector
-    if rows != count:
+    if count is not None and rows != count:
         raise InputError(f"{path}: header says {count} words but the file has {rows} vector lines")
     return dim, vectors
 

@@ -79,7 +79,7 @@ def vmf_nll_released(pred: torch.Tensor, target: torch.Tensor, margin: float = 0
 
 
 def table_nll(pred: torch.Tensor, target_index: torch.Tensor, table: torch.Tensor,
-              candidates: torch.Tensor) -> torch.Tensor:
+              candidates: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """-log of the vMF density renormalised over a set of table rows, at the target row:
 
         loss = log sum_{j in candidates} exp(pred . e_j) - pred . e_target
@@ -89,12 +89,20 @@ def table_nll(pred: torch.Tensor, target_index: torch.Tensor, table: torch.Tenso
     with (``--knn-score vmf``). ``candidates`` must be sorted, distinct and contain every
     target of ``target_index`` (N,); with the batch's own targets as candidates the cost
     grows with the batch, not with the vocabulary.
+
+    ``label_smoothing`` eps scores against (1 - eps) one-hot + eps uniform over the
+    candidates: (1 - eps) * loss + eps * mean_j(-log p_j), as label-smoothed cross-entropy.
     """
     with autocast_off(pred.device):
         pred, table = full_precision(pred, table)
         logits = pred @ table[candidates].t()  # (N, C)
+        log_normaliser = torch.logsumexp(logits, dim=-1)
         column = torch.searchsorted(candidates, target_index).clamp_max(candidates.numel() - 1)
-        return torch.logsumexp(logits, dim=-1) - logits.gather(1, column.unsqueeze(1)).squeeze(1)
+        nll = log_normaliser - logits.gather(1, column.unsqueeze(1)).squeeze(1)
+        if label_smoothing == 0:
+            return nll
+        uniform_nll = log_normaliser - logits.mean(dim=-1)
+        return (1.0 - label_smoothing) * nll + label_smoothing * uniform_nll
 
 
 def cosine_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

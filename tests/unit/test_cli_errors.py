@@ -1,5 +1,6 @@
 """Bad input to the commands: exit status 2 and one line naming the file or flag, no traceback."""
 
+import numpy as np
 import pytest
 from fairseq.data import Dictionary
 
@@ -76,11 +77,17 @@ def test_ragged_vec_file(tmp_path, dict_file):
     assert_one_line_error(result, "fairseq-vmf-embed", "ragged.vec: line 3 has 2 values, the header says 3")
 
 
-def test_vec_header_missing(tmp_path, dict_file):
-    vec = tmp_path / "noheader.vec"
-    vec.write_text("chat 1 0 0\nchien 0 1 0\n")
-    result = embed(tmp_path, dict_file, vec, "--dim", "3")
-    assert_one_line_error(result, "fairseq-vmf-embed", "noheader.vec: line 1 must be the header")
+def test_vec_without_header_is_read_glove_style(tmp_path, dict_file):
+    body = "chat 1 0 0\nchien 0 1 0\n"
+    tables = []
+    for name, text in (("noheader.txt", body), ("header.vec", "2 3\n" + body)):
+        vec = tmp_path / name
+        vec.write_text(text)
+        out = tmp_path / name.replace(".", "_")
+        result = embed(tmp_path, dict_file, vec, "--dim", "3", "--out-dir", str(out))
+        assert result.returncode == 0, result.stderr
+        tables.append(np.load(next(out.glob("*.npz")))["vectors"])
+    np.testing.assert_array_equal(tables[0], tables[1])
 
 
 def test_dimension_not_the_one_asked_for(tmp_path, dict_file):

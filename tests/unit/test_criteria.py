@@ -426,3 +426,28 @@ def test_table_nll_term_pushes_the_prediction_away_from_the_nearest_wrong_row():
 def test_negative_table_nll_weight_is_refused():
     with pytest.raises(InputError, match="--vmf-table-nll-weight"):
         build("vmf", vmf_table_nll_weight=-1.0)
+
+
+def test_table_label_smoothing_spreads_eps_of_the_target_mass_over_the_candidates():
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(6, 4))
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+    pred = rng.normal(size=(5, 4)) * 3
+    targets = np.array([0, 2, 2, 5, 3])
+    rows = [0, 2, 3, 5]
+    logits = pred @ table[rows].T
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    smoothed_target = np.full((5, 4), 0.1 / 4)  # eps uniform over the 4 candidates
+    smoothed_target[np.arange(5), [rows.index(t) for t in targets]] += 0.9
+    expected = -(smoothed_target * log_p).sum(axis=1)
+    got = table_nll(torch.tensor(pred), torch.tensor(targets), torch.tensor(table),
+                    torch.tensor(rows), label_smoothing=0.1)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+    unsmoothed = table_nll(torch.tensor(pred), torch.tensor(targets), torch.tensor(table), torch.tensor(rows))
+    assert not np.allclose(unsmoothed.numpy(), expected)
+
+
+@pytest.mark.parametrize("eps", [-0.1, 1.0])
+def test_table_label_smoothing_outside_zero_one_is_refused(eps):
+    with pytest.raises(InputError, match="--vmf-table-label-smoothing"):
+        build("vmf", vmf_table_label_smoothing=eps)

@@ -61,6 +61,16 @@ def test_vec_file_is_parsed(tmp_path):
     np.testing.assert_array_equal(vectors["chien"], [0, 2.5])
 
 
+def test_headerless_glove_style_vec_reads_like_one_with_a_header(tmp_path):
+    body = "chat 1 0\nchien 0 2.5\nrouge -1 1\n"
+    with_header = read_vec_file(write_vec(tmp_path / "h.vec", "3 2\n" + body))
+    headerless = read_vec_file(write_vec(tmp_path / "glove.txt", body))
+    assert headerless[0] == with_header[0] == 2
+    assert sorted(headerless[1]) == ["chat", "chien", "rouge"]
+    for word in with_header[1]:
+        np.testing.assert_array_equal(headerless[1][word], with_header[1][word])
+
+
 def test_vec_keeps_only_wanted_words(tmp_path):
     path = write_vec(tmp_path / "v.vec", "3 2\nchat 1 0\nchien 0 2.5\nrouge -1 1\n")
     vectors = load_vectors(path, ["chien", "absent"])
@@ -72,8 +82,9 @@ def test_vec_keeps_only_wanted_words(tmp_path):
 @pytest.mark.parametrize(
     "text,message",
     [
-        ("chat 1 0\nchien 0 1\n", "line 1 must be the header"),
         ("2\nchat 1 0\n", "line 1 must be the header"),
+        ("chat 1 x\nchien 0 1\n", "line 1 must be the header .* headerless"),
+        ("chat 1 0\nchien 0 1 3\n", "line 2 has 3 values, line 1 has 2 .ragged row."),
         ("2 2\nchat 1 0\nchien 0 1 3\n", "line 3 has 3 values, the header says 2 .ragged row."),
         ("2 2\nchat 1\nchien 0 1\n", "line 2 has 1 values"),
         ("3 2\nchat 1 0\nchien 0 1\n", "header says 3 words but the file has 2"),
