@@ -45,6 +45,7 @@ declare -A LEVERS=(
   [table_ls0.1]="EXTRA_ARGS=--vmf-table-label-smoothing=0.1"
   [table_all_w10]="EXTRA_ARGS=--vmf-table-candidates=all"
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
+  [softmax_table]="TABLE=$DATA/embeddings/softmax.$TGT.npz"
 )
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi
 for lever in "$@"; do

@@ -8,6 +8,7 @@
 # vmf_table_all (vmf_recipe renormalised over the whole table).
 #   usage: scripts/per_update_cost.sh SRC TGT DATA [OUT.md]
 #   BODIES   bodies to measure (default "tiny small")
+#   LOG_DIR  keep each training's log there (default: a temporary folder, removed)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
@@ -15,7 +16,11 @@ TGT=${2:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
 DATA=${3:?usage: per_update_cost.sh SRC TGT DATA [OUT.md]}
 OUT=${4:-/dev/stdout}
 TABLE=${TABLE:-$DATA/embeddings/fasttext.$TGT.npz}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+if [ -n "${LOG_DIR:-}" ]; then
+  mkdir -p "$LOG_DIR"; work=$LOG_DIR
+else
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fi
 declare -A bodies=(
   [tiny]="--encoder-layers 4 --decoder-layers 4 --encoder-embed-dim 128 --decoder-embed-dim 128 --encoder-ffn-embed-dim 256 --decoder-ffn-embed-dim 256 --encoder-attention-heads 4 --decoder-attention-heads 4"
   [small]="--encoder-layers 3 --decoder-layers 3 --encoder-embed-dim 256 --decoder-embed-dim 256 --encoder-ffn-embed-dim 1024 --decoder-ffn-embed-dim 1024 --encoder-attention-heads 4 --decoder-attention-heads 4"
