@@ -125,3 +125,22 @@ def test_continuous_model_over_sentencepiece_targets_trains_decodes_and_detokeni
     assert result.returncode == 0, result.stderr[-2000:]
     hyps = (save / "test.beam2.txt").read_text(encoding="utf-8").splitlines()
     assert len(hyps) == 100 and not any("\u2581" in h for h in hyps)  # pieces joined back into words
+
+
+def test_decode_large_table_script_compares_the_training_table_with_an_extended_one(prepared, tiny_checkpoint):
+    # the 1M-row measurement's recipe at a size a test can run: 40 synthetic extra rows
+    base = TargetEmbeddingTable.load(prepared / "embeddings" / "fasttext.fr.npz")
+    rows = len(base.symbols) + 40
+    save = tiny_checkpoint.parent
+    result = run(["bash", "scripts/decode_large_table.sh", "en", "fr", str(save), str(prepared)],
+                 env=recipe_env(ROWS=str(rows), CKPT=str(tiny_checkpoint), SPLIT="valid", BEAM="2"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    large = TargetEmbeddingTable.load(save / f"table_{rows}.npz")
+    assert len(large.symbols) == rows and large.symbols[:len(base.symbols)] == base.symbols
+    assert all(word.isalpha() and word not in base.symbols for word in large.symbols[len(base.symbols):])
+    table = (save / "large_table.valid.beam2.md").read_text().splitlines()
+    assert table[2].startswith(f"| train_table | {len(base.symbols):,} |")
+    assert table[3].startswith(f"| table_{rows} | {rows:,} |")
+    for line in table[2:]:
+        peak_mb = float(line.split("|")[6])
+        assert peak_mb > 50  # a real fairseq-generate process was measured
