@@ -46,6 +46,13 @@ class ContinuousOutputCriterionConfig(FairseqDataclass):
                           "(validation accuracy, max-margin negatives); bounds memory to "
                           "tokens x this"},
     )
+    ignore_unk_targets: bool = field(
+        default=False,
+        metadata={"help": "give positions whose target is <unk> (words cut from a capped target "
+                          "vocabulary) no loss and no statistics, so the model is never trained "
+                          "towards the <unk> row; decode with a table extended by the cut words "
+                          "(fairseq-vmf-embed --extend) and --unkpen to write them"},
+    )
 
 
 def check_target_table(table: torch.Tensor, where: str, tolerance: float = 1e-3) -> None:
@@ -65,13 +72,16 @@ def check_target_table(table: torch.Tensor, where: str, tolerance: float = 1e-3)
 class ContinuousOutputCriterion(FairseqCriterion):
     """Base class; subclasses implement ``token_losses``."""
 
-    def __init__(self, task, sentence_avg, neighbour_chunk_size=DEFAULT_CHUNK_SIZE):
+    def __init__(self, task, sentence_avg, neighbour_chunk_size=DEFAULT_CHUNK_SIZE, ignore_unk_targets=False):
         super().__init__(task)
         if neighbour_chunk_size < 1:
             raise InputError(f"--neighbour-chunk-size must be >= 1, got {neighbour_chunk_size}")
         self.sentence_avg = sentence_avg
         self.neighbour_chunk_size = neighbour_chunk_size
         dictionary = task.target_dictionary
+        if ignore_unk_targets and dictionary is None:
+            raise InputError("--ignore-unk-targets needs a task with a target dictionary")
+        self.ignored_target = dictionary.unk() if ignore_unk_targets else None
         self.never_predicted = never_predicted_indices(dictionary) if dictionary is not None else ()
         self._checked_tables = set()
         # A task that loads the table (translation_vmf) exposes it: check it now,
@@ -97,6 +107,13 @@ class ContinuousOutputCriterion(FairseqCriterion):
         check_target_table(table, where, table_tolerance(table.dtype))
         self._checked_tables.add(key)
 
+    def target_mask(self, target):
+        """Positions that are trained and counted: not padding (nor <unk> with --ignore-unk-targets)."""
+        mask = target.ne(self.padding_idx)
+        if self.ignored_target is not None:
+            mask &= target.ne(self.ignored_target)
+        return mask
+
     def _banned_rows(self, table):
         banned = torch.zeros(table.size(0), dtype=torch.bool, device=table.device)
         for index in self.never_predicted:
@@ -115,7 +132,7 @@ class ContinuousOutputCriterion(FairseqCriterion):
                 f"is {table.size(1)}-d: build the model with the table's dimension"
             )
         target = sample["target"]
-        mask = target.ne(self.padding_idx)
+        mask = self.target_mask(target)
         target_vectors = table[target]
         losses = self.token_losses(pred, target_vectors, target, table, model)
         zero = losses.new_zeros(())

@@ -33,8 +33,8 @@ class MaxMarginOutputCriterion(ContinuousOutputCriterion):
     ``--neighbour-chunk-size`` rows, so it never holds a tokens x vocabulary matrix.
     """
 
-    def __init__(self, task, sentence_avg, neighbour_chunk_size, margin, margin_negative):
-        super().__init__(task, sentence_avg, neighbour_chunk_size)
+    def __init__(self, task, sentence_avg, neighbour_chunk_size, margin, margin_negative, ignore_unk_targets=False):
+        super().__init__(task, sentence_avg, neighbour_chunk_size, ignore_unk_targets)
         if margin < 0:
             raise InputError(f"--margin must be >= 0, got {margin}")
         self.margin = margin

@@ -85,8 +85,9 @@ class VmfCriterion(ContinuousOutputCriterion):
 
     def __init__(self, task, sentence_avg, neighbour_chunk_size, vmf_lambda1, vmf_lambda2,
                  vmf_normaliser, vmf_cosine_warmup_updates, vmf_loss_form, vmf_released_margin,
-                 vmf_table_nll_weight=0.0, vmf_table_candidates="batch", vmf_table_label_smoothing=0.0):
-        super().__init__(task, sentence_avg, neighbour_chunk_size)
+                 vmf_table_nll_weight=0.0, vmf_table_candidates="batch", vmf_table_label_smoothing=0.0,
+                 ignore_unk_targets=False):
+        super().__init__(task, sentence_avg, neighbour_chunk_size, ignore_unk_targets)
         if vmf_lambda2 <= 0:
             raise InputError(f"--vmf-lambda2 must be > 0 (it scales the likelihood term), got {vmf_lambda2}")
         if vmf_lambda1 < 0:
@@ -147,7 +148,7 @@ class VmfCriterion(ContinuousOutputCriterion):
 
     def renormalised_losses(self, pred, target_index, table):
         """table_nll per position (B, T); padding positions get a finite value (masked later)."""
-        real_targets = target_index[target_index.ne(self.padding_idx)]
+        real_targets = target_index[self.target_mask(target_index)]
         if self.all_table_candidates:
             allowed = (~self._banned_rows(table)).nonzero().squeeze(1)
             real_targets = torch.cat([allowed, real_targets])

@@ -451,3 +451,26 @@ def test_table_label_smoothing_spreads_eps_of_the_target_mass_over_the_candidate
 def test_table_label_smoothing_outside_zero_one_is_refused(eps):
     with pytest.raises(InputError, match="--vmf-table-label-smoothing"):
         build("vmf", vmf_table_label_smoothing=eps)
+
+
+@pytest.mark.parametrize("name, options", [(name, {}) for name in ALL] + [("vmf", {"vmf_table_nll_weight": 2.0})])
+def test_ignore_unk_targets_trains_and_counts_only_the_other_positions(name, options):
+    # a capped target vocabulary writes cut words as <unk>: with --ignore-unk-targets those
+    # positions weigh nothing, exactly as if they were padding, and leave the candidates
+    dictionary = make_dictionary()
+    model = ToyContinuousModel(make_table(len(dictionary)))
+    sample = make_sample(dictionary)
+    sample["target"][0, 1] = sample["target"][2, 0] = dictionary.unk()
+    as_padding = {**sample, "target": sample["target"].masked_fill(sample["target"].eq(dictionary.unk()),
+                                                                   dictionary.pad())}
+    ignoring, _ = build(name, ignore_unk_targets=True, **options)
+    plain, _ = build(name, **options)
+    model.eval()  # nn_acc is counted too
+    loss, _, log = ignoring(model, sample)
+    expected_loss, _, expected_log = plain(model, as_padding)
+    unignored_loss, _, _ = plain(model, sample)
+    torch.testing.assert_close(loss, expected_loss)
+    assert not torch.allclose(loss, unignored_loss)
+    for key in ("cos_sum", "kappa_sum", "nn_count", "nn_correct"):
+        torch.testing.assert_close(log[key], expected_log[key])
+    assert int(log["nn_count"]) == int(sample["target"].ne(dictionary.pad()).sum()) - 2
