@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Rare words with a capped target vocabulary (words seen 3+ times in train): can an extended
+# table write correct words that a softmax model with the same cap can only write as <unk>?
+#   1. data: configs/prepare/multi30k_word_word_cap3.yaml (its fastText model is trained on
+#      the whole training text, so cut words have vectors of their own);
+#   2. the continuous recipe with --ignore-unk-targets (cut words, <unk> in the data, get no
+#      loss: the model is never trained towards the <unk> row) and its softmax twin;
+#   3. test, beam 5: continuous with (a) the training table and (b) the table extended by
+#      every other word of the training text (fairseq-vmf-embed --extend --words-from-text;
+#      never valid or test text), <unk> forbidden (--unkpen); softmax with and without
+#      --replace-unk;
+#   4. scripts/rare_words.py: BLEU, <unk> rate, out-of-cap outputs, their precision, recall.
+#   usage: scripts/rare_word_experiment.sh SRC TGT
+#   VMF_UPDATES / SOFTMAX_UPDATES  budgets (default 5000 / 3000, the quality recipes')
+#   RESULTS   where the table goes (default results/rare_words)
+# Resumable: finished trainings and decodes are not redone.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${1:?usage: rare_word_experiment.sh SRC TGT}
+TGT=${2:?usage: rare_word_experiment.sh SRC TGT}
+RESULTS=${RESULTS:-results/rare_words}
+DATA=data/multi30k-word_word_cap3.$SRC-$TGT
+VMF=checkpoints/rare.$SRC-$TGT.vmf
+SOFTMAX=checkpoints/rare.$SRC-$TGT.softmax
+
+DATA_VARIANT=word_word_cap3 bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$DATA"
+finished() { [ -f "$1/train.log" ] && grep -q "done training" "$1/train.log"; }
+finished "$VMF" || RESUME=1 MAX_UPDATE=${VMF_UPDATES:-5000} EXTRA_ARGS=--ignore-unk-targets \
+  bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$VMF"
+finished "$SOFTMAX" || RESUME=1 MAX_UPDATE=${SOFTMAX_UPDATES:-3000} \
+  bash "$REPO/scripts/train.sh" "$SRC" "$TGT" softmax "$DATA" "$SOFTMAX"
+for save in "$VMF" "$SOFTMAX"; do  # decode the mean of the last 5 epochs, as the main job does
+  [ -f "$save/checkpoint_avg_last5.pt" ] || fairseq-vmf-average --inputs "$save" --last 5 --output "$save/checkpoint_avg_last5.pt"
+done
+
+EXTENDED=$VMF/table_extended.npz
+[ -f "$EXTENDED" ] || fairseq-vmf-embed --extend "$DATA/embeddings/fasttext.$TGT.npz" \
+  --vectors "$DATA/embeddings/fasttext.$TGT.bin" --words-from-text "$DATA/tok/train.$TGT" --output "$EXTENDED"
+
+decode() {  # save tag gen-args...
+  local save=$1 tag=$2; shift 2
+  [ -f "$save/test.beam5.$tag.bleu.json" ] || CKPT=$save/checkpoint_avg_last5.pt SPLIT=test BEAM=5 TAG=$tag \
+    GEN_ARGS="$*" bash "$REPO/scripts/translate.sh" "$SRC" "$TGT" "$save" "$DATA" > /dev/null
+}
+decode "$VMF" train_table
+decode "$VMF" extended --decode-target-embeddings "$EXTENDED" --unkpen 100
+decode "$SOFTMAX" plain
+decode "$SOFTMAX" replace_unk --replace-unk
+
+mkdir -p "$RESULTS"
+python "$REPO/scripts/rare_words.py" --ref-tok "$DATA/tok/test.$TGT" --dict "$DATA/bin/dict.$TGT.txt" \
+  --hyp "vmf, training table=$VMF/test.beam5.train_table" \
+  --hyp "vmf, extended table, <unk> forbidden=$VMF/test.beam5.extended" \
+  --hyp "softmax=$SOFTMAX/test.beam5.plain" \
+  --hyp "softmax --replace-unk=$SOFTMAX/test.beam5.replace_unk" \
+  --out "$RESULTS/$SRC-$TGT.md"
