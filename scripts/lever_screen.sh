@@ -46,6 +46,7 @@ declare -A LEVERS=(
   [table_all_w10]="EXTRA_ARGS=--vmf-table-candidates=all"
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
   [softmax_table]="TABLE=$DATA/embeddings/softmax.$TGT.npz"
+  [word2vec_table]="TABLE=$DATA/embeddings/word2vec.$TGT.npz"
 )
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi
 for lever in "$@"; do
