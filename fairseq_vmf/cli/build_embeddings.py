@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--center", action=argparse.BooleanOptionalAction, default=True,
                         help="subtract the mean word vector before normalising (default: on; "
                              "raw fastText vectors share one dominant direction)")
+    parser.add_argument("--random-mix", type=float, default=0.0, metavar="W",
+                        help="mix each word row with a random direction of its own: unit(sqrt(1-W) row + "
+                             "sqrt(W) random), drawn from --seed and the word (default 0: off); spreads "
+                             "crowded neighbours apart; name the table with --name")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo steps whose settings changed and replace files this command did not make")
     extend = parser.add_argument_group(
@@ -153,6 +157,8 @@ def build(args: argparse.Namespace) -> Path:
     dictionary = read_dictionary(dict_path)
     if args.dim <= 0:
         raise InputError(f"--dim {args.dim}: must be positive")
+    if not 0 <= args.random_mix < 1:
+        raise InputError(f"--random-mix {args.random_mix}: must be in [0, 1)")
     steps = StepRunner(out_dir, overwrite=args.overwrite)
     name = args.name or (args.vectors.stem if args.vectors else args.variant)
     name = name.removesuffix(f".{lang}")  # "vectors.fr.bin" -> "vectors.fr.npz", not "vectors.fr.fr.npz"
@@ -187,7 +193,8 @@ def build(args: argparse.Namespace) -> Path:
             vectors = RandomVectors(args.dim)
         else:
             vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
-        table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed, center=args.center)
+        table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed, center=args.center,
+                                             random_mix=args.random_mix)
         table.save(table_path)
         write_coverage(coverage_path, coverage, {
             "vectors": str(vectors_path) if vectors_path else "random",
@@ -196,13 +203,16 @@ def build(args: argparse.Namespace) -> Path:
             "rows": len(table.symbols),
             "seed": args.seed,
             "center": args.center,
+            "random_mix": args.random_mix,
             "fasttext": asdict(settings) if settings else None,
         })
 
     steps.run(
         f"table.{name}.{lang}",
         [table_path, coverage_path],
-        {"seed": args.seed, "dim": args.dim, "center": args.center},
+        # random_mix only when set, so tables made before the option keep their step settings
+        {"seed": args.seed, "dim": args.dim, "center": args.center,
+         **({"random_mix": args.random_mix} if args.random_mix else {})},
         make_table,
         inputs=[dict_path] + ([vectors_path] if vectors_path else []),
     )

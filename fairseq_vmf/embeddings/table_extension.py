@@ -86,14 +86,15 @@ def extend_table(base: TargetEmbeddingTable, words: Iterable[str], vectors,
         new_symbols.append(word)
         raw.append(vector)
         kinds.append(kind)
-    rows = word_rows(np.stack(raw), base.word_mean) if raw else np.zeros((0, base.dim), np.float32)
+    rows = (word_rows(np.stack(raw), base.word_mean, new_symbols, base.random_mix, base.mix_seed) if raw
+            else np.zeros((0, base.dim), np.float32))
     finite = np.isfinite(rows).all(axis=1)  # a word exactly at the mean has no direction
     skipped += [w for w, ok in zip(new_symbols, finite) if not ok]
     new_symbols = [w for w, ok in zip(new_symbols, finite) if ok]
     kinds = [k for k, ok in zip(kinds, finite) if ok]
     table = TargetEmbeddingTable(
         base.symbols + new_symbols, np.concatenate([base.vectors, rows[finite]]), base.word_mean,
-        np.concatenate([base.random_rows, np.zeros(len(new_symbols), dtype=bool)]),
+        np.concatenate([base.random_rows, np.zeros(len(new_symbols), dtype=bool)]), base.random_mix, base.mix_seed,
     )
     report = {
         "base_rows": len(base.symbols),
@@ -120,7 +121,7 @@ def check_base_words(base: TargetEmbeddingTable, words: Sequence[str], vectors, 
             raise InputError(f"{where}: the vectors have no vector for {word!r}, a word of the table: "
                              "give the vectors the table was made from")
         raw.append(vector)
-    again = word_rows(np.stack(raw), base.word_mean)
+    again = word_rows(np.stack(raw), base.word_mean, list(words), base.random_mix, base.mix_seed)
     positions = {symbol: i for i, symbol in enumerate(base.symbols)}
     expected = base.vectors[[positions[w] for w in words]]
     differ = np.flatnonzero(~(again == expected).all(axis=1))

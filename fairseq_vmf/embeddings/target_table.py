@@ -20,6 +20,7 @@ Rows of symbols that are not words (policy; see the README, "Target embeddings")
 
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -73,15 +74,35 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
-def word_rows(raw: np.ndarray, mean: Optional[np.ndarray]) -> np.ndarray:
+def word_random_directions(words: Sequence[str], dim: int, seed: int) -> np.ndarray:
+    """One random unit vector per word, a function of (``seed``, the word) alone, so a table
+    extension draws the same direction for a word as the table did (float64)."""
+    rows = np.empty((len(words), dim), dtype=np.float64)
+    for j, word in enumerate(words):
+        rows[j] = np.random.default_rng([seed, zlib.crc32(word.encode("utf-8"))]).standard_normal(dim)
+    return _unit_rows(rows)
+
+
+def word_rows(raw: np.ndarray, mean: Optional[np.ndarray], words: Sequence[str] = (),
+              random_mix: float = 0.0, mix_seed: int = 0) -> np.ndarray:
     """Table rows of word vectors: normalised, minus the mean word direction ``mean`` (when
-    the table is centred), normalised again; float32. The one definition used both to
-    build a table and to extend it, so an extension row lives in the table's space."""
-    words = raw.astype(np.float32)
+    the table is centred), normalised again; float32. With ``random_mix`` w > 0 each row
+    becomes unit(sqrt(1 - w) row + sqrt(w) r(word)), r from ``word_random_directions``:
+    pretrained neighbours keep a (1 - w) share of their cosine, the rest is nearly
+    orthogonal, which spreads crowded (rare, same-stem) words apart. The one definition
+    used both to build a table and to extend it, so an extension row lives in the table's
+    space."""
+    words_f32 = raw.astype(np.float32)
     if mean is not None:
-        words = (_unit_rows(words.astype(np.float64)) - mean).astype(np.float32)
+        words_f32 = (_unit_rows(words_f32.astype(np.float64)) - mean).astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):  # a word exactly at the mean: NaN, handled by callers
-        return _unit_rows(words.astype(np.float64)).astype(np.float32)
+        rows = _unit_rows(words_f32.astype(np.float64))
+        if random_mix > 0:
+            if len(words) != len(rows):
+                raise ValueError("random_mix needs the words of the rows")
+            rows = _unit_rows(np.sqrt(1.0 - random_mix) * rows
+                              + np.sqrt(random_mix) * word_random_directions(words, rows.shape[1], mix_seed))
+        return rows.astype(np.float32)
 
 
 @dataclass
@@ -121,6 +142,9 @@ class TargetEmbeddingTable:
     # and which rows are random (special symbols, words without a vector).
     word_mean: Optional[np.ndarray] = None
     random_rows: Optional[np.ndarray] = None
+    # ``word_rows``'s random_mix and its seed (0: pretrained directions only)
+    random_mix: float = 0.0
+    mix_seed: int = 0
 
     @property
     def extensible(self) -> bool:
@@ -138,6 +162,8 @@ class TargetEmbeddingTable:
         if self.extensible:
             extra = {"random_rows": self.random_rows.astype(bool),
                      "word_mean": np.zeros(0) if self.word_mean is None else self.word_mean.astype(np.float64)}
+            if self.random_mix > 0:
+                extra.update(random_mix=np.float64(self.random_mix), mix_seed=np.int64(self.mix_seed))
         with open(path, "wb") as handle:
             np.savez(handle, vectors=self.vectors, symbols=np.array(self.symbols, dtype=str), **extra)
 
@@ -152,6 +178,8 @@ class TargetEmbeddingTable:
                 symbols = [str(s) for s in data["symbols"]]
                 random_rows = data["random_rows"].astype(bool) if "random_rows" in data else None
                 word_mean = data["word_mean"].astype(np.float64) if "word_mean" in data else None
+                random_mix = float(data["random_mix"]) if "random_mix" in data else 0.0
+                mix_seed = int(data["mix_seed"]) if "mix_seed" in data else 0
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
             raise InputError(f"{path}: not a target embedding table ({err or type(err).__name__})") from None
         if vectors.ndim != 2 or len(symbols) != vectors.shape[0]:
@@ -164,7 +192,10 @@ class TargetEmbeddingTable:
         if random_rows is not None and (random_rows.shape != (len(symbols),) or word_mean.ndim != 1
                                         or len(word_mean) not in (0, vectors.shape[1])):
             raise InputError(f"{path}: its extension data does not match its {len(symbols)} x {vectors.shape[1]} rows")
-        return cls(symbols, vectors, None if word_mean is None or len(word_mean) == 0 else word_mean, random_rows)
+        if not 0 <= random_mix < 1:
+            raise InputError(f"{path}: random_mix {random_mix} is outside [0, 1)")
+        return cls(symbols, vectors, None if word_mean is None or len(word_mean) == 0 else word_mean, random_rows,
+                   random_mix, mix_seed)
 
     def check_matches(self, dictionary_symbols: Sequence[str], where: str) -> None:
         """Fail unless row *i* belongs to dictionary symbol *i* for every *i*."""
@@ -183,7 +214,7 @@ class TargetEmbeddingTable:
 
 
 def build_target_table(
-    symbols: Sequence[str], vectors, seed: int = 1, center: bool = True
+    symbols: Sequence[str], vectors, seed: int = 1, center: bool = True, random_mix: float = 0.0
 ) -> Tuple[TargetEmbeddingTable, Coverage]:
     """Fill one unit row per symbol from ``vectors`` (see the module docstring for the policy).
 
@@ -197,7 +228,11 @@ def build_target_table(
             cosine between two random words is 0.83); predicting that direction gives
             a high cosine with every word and ranks neighbours by noise. Centring
             brings the mean pairwise cosine to about 0.
+        random_mix: w in [0, 1): mix each word row with a random direction of its own
+            (see ``word_rows``), drawn from ``seed`` and the word.
     """
+    if not 0 <= random_mix < 1:
+        raise InputError(f"--random-mix must be in [0, 1), got {random_mix}")
     rng = np.random.default_rng(seed)
     dim = vectors.dim
     table = np.zeros((len(symbols), dim), dtype=np.float32)
@@ -225,7 +260,8 @@ def build_target_table(
     if center and len(vector_rows) > 1:  # the mean of the word directions, not of raw lengths
         mean = _unit_rows(table[vector_rows].astype(np.float64)).mean(axis=0)
     if vector_rows:
-        table[vector_rows] = word_rows(table[vector_rows], mean)
+        table[vector_rows] = word_rows(table[vector_rows], mean, [symbols[i] for i in vector_rows],
+                                       random_mix, seed)
         at_mean = [vector_rows[j] for j in np.flatnonzero(~np.isfinite(table[vector_rows]).all(axis=1))]
         missing_rows += at_mean  # a word exactly at the mean has no direction left
     if missing_rows:
@@ -235,7 +271,7 @@ def build_target_table(
     word_rows_all = [i for i, s in enumerate(symbols) if not is_special(s)]
     if special_rows and word_rows_all:
         coverage.max_special_word_cosine = float((table[special_rows] @ table[word_rows_all].T).max())
-    return TargetEmbeddingTable(list(symbols), table, mean, random_rows), coverage
+    return TargetEmbeddingTable(list(symbols), table, mean, random_rows, random_mix, seed), coverage
 
 
 def write_coverage(path: Path, coverage: Coverage, extra: Dict) -> None:

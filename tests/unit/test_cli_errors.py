@@ -122,3 +122,11 @@ def test_bad_config_key(tmp_path):
     config.write_text("src: en\ntgt: fr\nvocab_sise: 3\n")
     result = run([command("fairseq-vmf-prepare"), "--config", str(config)])
     assert_one_line_error(result, "fairseq-vmf-prepare", "unknown option(s) vocab_sise")
+
+
+def test_random_mix_outside_zero_one(tmp_path, dict_file):
+    vec = tmp_path / "v.vec"
+    vec.write_text("2 3\nchat 1 0 0\nchien 0 1 0\n")
+    result = embed(tmp_path, dict_file, vec, "--dim", "3", "--random-mix", "1.5")
+    assert_one_line_error(result, "fairseq-vmf-embed", "--random-mix 1.5: must be in [0, 1)")
+    assert not (tmp_path / "emb").exists() or not any((tmp_path / "emb").iterdir())

@@ -152,3 +152,71 @@ def test_bad_table_files_are_refused(tmp_path):
     TargetEmbeddingTable(["a", "b"], np.array([[1.0], [-1.0]], dtype=np.float32)).save(one_dim)
     with pytest.raises(InputError, match="one_dim.npz: vectors have dimension 1; the vMF needs m >= 2"):
         TargetEmbeddingTable.load(one_dim)
+
+
+class WideVectors:
+    """300-d vectors, all close to one direction: a crowded neighbourhood, as fastText's rare words."""
+
+    dim = 300
+
+    def __init__(self, words):
+        rng = np.random.default_rng(0)
+        common = rng.standard_normal(self.dim)
+        self.vectors = {w: (common + 0.3 * rng.standard_normal(self.dim)).astype(np.float32) for w in words}
+
+    def lookup(self, word):
+        return (self.vectors[word], OWN) if word in self.vectors else (None, MISSING)
+
+
+def test_random_mix_keeps_a_share_of_each_cosine_and_depends_only_on_the_word():
+    words = [f"mot{i}" for i in range(40)]
+    symbols = ["<s>", "<pad>", "</s>", "<unk>"] + words
+    vectors = WideVectors(words)
+    plain, _ = build_target_table(symbols, vectors, seed=3, center=False)
+    mixed, _ = build_target_table(symbols, vectors, seed=3, center=False, random_mix=0.75)
+    np.testing.assert_allclose(np.linalg.norm(mixed.vectors, axis=1), 1.0, atol=1e-6)
+    # the pretrained part keeps sqrt(1 - w) of each row: cos(mixed, plain) ~ 0.5 (random part
+    # nearly orthogonal in 300-d), and pairwise cosines shrink to about (1 - w) of their value
+    assert np.abs(np.sum(mixed.vectors[4:] * plain.vectors[4:], axis=1) - 0.5).max() < 0.1
+    plain_cos, mixed_cos = plain.vectors[4:] @ plain.vectors[4:].T, mixed.vectors[4:] @ mixed.vectors[4:].T
+    off = ~np.eye(len(words), dtype=bool)
+    assert plain_cos[off].mean() > 0.9 and abs(mixed_cos[off].mean() - 0.25 * plain_cos[off].mean()) < 0.05
+    np.testing.assert_array_equal(mixed.vectors[:4], plain.vectors[:4])  # special rows untouched
+    # a word's random direction is a function of (seed, word): another dictionary order and
+    # another word set give the same row
+    reordered, _ = build_target_table(["<s>", "<pad>", "</s>", "<unk>"] + words[::-1][:10], vectors,
+                                      seed=3, center=False, random_mix=0.75)
+    for word in words[::-1][:10]:
+        np.testing.assert_array_equal(reordered.vectors[reordered.symbols.index(word)],
+                                      mixed.vectors[mixed.symbols.index(word)])
+
+
+def test_random_mix_round_trips_and_is_range_checked(tmp_path):
+    words = ["chat", "chien"]
+    table, _ = build_target_table(["<s>", "<pad>", "</s>", "<unk>"] + words, WideVectors(words), seed=2,
+                                  random_mix=0.5)
+    table.save(tmp_path / "mixed.npz")
+    loaded = TargetEmbeddingTable.load(tmp_path / "mixed.npz")
+    assert (loaded.random_mix, loaded.mix_seed) == (0.5, 2)
+    with pytest.raises(InputError, match="--random-mix must be in"):
+        build_target_table(["chat"], WideVectors(["chat"]), random_mix=1.0)
+
+
+def test_an_extended_mixed_table_reproduces_its_base_rows_and_builds_new_ones_the_same_way():
+    from fairseq_vmf.embeddings.table_extension import extend_table
+
+    words = [f"mot{i}" for i in range(40)]
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    vectors = WideVectors(words)
+    base, _ = build_target_table(specials + words[:30], vectors, seed=5, center=False, random_mix=0.5)
+    full, _ = build_target_table(specials + words, vectors, seed=5, center=False, random_mix=0.5)
+    extended, report = extend_table(base, words[20:], vectors, "--extend base.npz")  # checks base words
+    assert report["already_in_base"] == 10 and report["extra_rows"] == 10
+    np.testing.assert_array_equal(extended.vectors[:34], base.vectors)
+    np.testing.assert_array_equal(extended.vectors[34:], full.vectors[34:])
+    assert (extended.random_mix, extended.mix_seed) == (0.5, 5)
+    unmixed, _ = build_target_table(specials + words[:30], vectors, seed=5, center=False)
+    with pytest.raises(InputError, match="not the vectors it was made from"):
+        extend_table(TargetEmbeddingTable(base.symbols, base.vectors, None, base.random_rows), words[30:],
+                     vectors, "--extend base.npz")  # the mix forgotten: base rows are not reproduced
+    assert not np.allclose(unmixed.vectors[4:], base.vectors[4:])
