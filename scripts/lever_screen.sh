@@ -47,6 +47,7 @@ declare -A LEVERS=(
   [random_table]="TABLE=$DATA/embeddings/random.$TGT.npz"
   [softmax_table]="TABLE=$DATA/embeddings/softmax.$TGT.npz"
   [word2vec_table]="TABLE=$DATA/embeddings/word2vec.$TGT.npz"
+  [mix_0.5]="TABLE=$DATA/embeddings/fasttext_mix0.5.$TGT.npz"
 )
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi
 for lever in "$@"; do
