@@ -25,16 +25,14 @@ than another system's are, and well above chance.
 """
 
 import argparse
-import json
-import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
+from markdown_json import emit_table
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def content_tokens(line: str, tokenize: Callable[[str], List[str]]) -> List[str]:
@@ -151,13 +149,8 @@ def main(argv=None) -> None:
         lines.append(f"| {name} | {r['error_words']} / {r['hyp_words']} | {r['cos']:.3f} ± {r['cos_ci95']:.3f} "
                      f"| {r['cos_chance']:.3f} | {r['cos_share_above_0.5']:.3f} | {r['chrf']:.3f} ± {r['chrf_ci95']:.3f} "
                      f"| {r['chrf_chance']:.3f} |")
-    table = "\n".join(lines) + "\n"
-    sys.stdout.write(table)
-    if args.out:
-        args.out.write_text(table, encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    emit_table(lines, rows, args.out)
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO))
     main()

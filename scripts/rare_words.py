@@ -17,10 +17,11 @@ For each system's tokenized test output (``translate.sh``'s ``STEM.tok``, BLEU f
 
 import argparse
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Sequence, Set
+
+from markdown_json import emit_table
 
 UNK = "<unk>"
 
@@ -83,11 +84,7 @@ def main(argv=None) -> None:
         lines.append(f"| {name} | {r['bleu']:.2f} | {100 * r['unk_rate']:.2f}% | {r['out_of_cap_outputs']} "
                      f"({100 * r['out_of_cap_rate']:.2f}%) | {100 * r['out_of_cap_precision']:.1f}% "
                      f"| {100 * r['out_of_cap_recall']:.1f}% of {r['out_of_cap_references']} |")
-    table = "\n".join(lines) + "\n"
-    sys.stdout.write(table)
-    if args.out:
-        args.out.write_text(table, encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    emit_table(lines, rows, args.out)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """scripts/error_analysis.py: error words, missed words and their closeness, by hand."""
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
 
 from tests.helpers import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))  # the scripts import their shared helper as a sibling
 
 spec = importlib.util.spec_from_file_location("error_analysis", REPO / "scripts" / "error_analysis.py")
 error_analysis = importlib.util.module_from_spec(spec)

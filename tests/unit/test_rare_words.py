@@ -1,11 +1,14 @@
 """scripts/rare_words.py: unk rate, out-of-cap outputs and their precision/recall, by hand."""
 
 import importlib.util
+import sys
 import json
 
 import pytest
 
 from tests.helpers import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))  # the scripts import their shared helper as a sibling
 
 spec = importlib.util.spec_from_file_location("rare_words", REPO / "scripts" / "rare_words.py")
 rare_words = importlib.util.module_from_spec(spec)
