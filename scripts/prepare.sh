@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare one Multi30k language pair: Moses tokenization (and SentencePiece where the data
 # variant says so), fairseq-preprocess, then fastText target embeddings aligned with the
-# target dictionary.
+# target dictionary, and the recipe's table: the same rows mixed half with random directions.
 #   usage: scripts/prepare.sh SRC TGT [OUT]      e.g. scripts/prepare.sh en fr
 #   DATA_VARIANT  configs/prepare/multi30k_DATA_VARIANT.yaml: word_word (default: words seen
 #                 twice or more on both sides, the main job's data), words (SentencePiece
@@ -11,6 +11,9 @@
 #   VARIANT   fasttext (skip-gram with character n-grams, default) or word2vec
 #   VECTORS   a .bin/.vec file of your own (or a softmax checkpoint .pt) instead of training vectors
 #   EMBED_ARGS  more fairseq-vmf-embed flags
+#   TABLE_MIX   W of the second table VARIANT_mixW.TGT.npz = unit(sqrt(1-W) row + sqrt(W) random),
+#               the continuous recipe's default (fairseq-vmf-embed --random-mix; default 0.5:
+#               pretrained tables are crowded, results/quality/levers.md; 0 = no second table)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: prepare.sh SRC TGT [OUT]}
@@ -29,3 +32,12 @@ if [ -n "${VECTORS:-}" ]; then embed_args+=(--vectors "$VECTORS"); fi
 # shellcheck disable=SC2206
 embed_args+=(${EMBED_ARGS:-})
 fairseq-vmf-embed "${embed_args[@]}"
+
+# the recipe's table, from the same vectors (no second training): made again only if missing
+mix=${TABLE_MIX:-0.5}
+if [ "$mix" != 0 ] && [ "${VARIANT:-fasttext}" != random ]; then
+  vectors=${VECTORS:-$OUT/embeddings/${VARIANT:-fasttext}.$TGT.bin}
+  name=${VARIANT:-fasttext}_mix$mix
+  if [ -n "${VECTORS:-}" ]; then name=$(basename "${VECTORS%.*}")_mix$mix; fi
+  fairseq-vmf-embed --data "$OUT" --vectors "$vectors" --random-mix "$mix" --name "$name"
+fi

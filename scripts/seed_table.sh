@@ -15,7 +15,8 @@ SRC=${1:?usage: seed_table.sh SRC TGT [ROWS]}
 TGT=${2:?usage: seed_table.sh SRC TGT [ROWS]}
 RESULTS=${RESULTS:-results/seed_table}
 
-# row -> "system data-variant table tied loss-flags" (table: fasttext, word2vec or -)
+# row -> "system data-variant table tied loss-flags" (table: fasttext, word2vec, fasttext_mix0.5
+# (the continuous recipe's, made by prepare.sh) or -)
 declare -A ROW=(
   [ce_word_word]="softmax word_word - - -"
   [ce_word_bpe]="softmax word_bpe - - -"
@@ -31,10 +32,10 @@ declare -A ROW=(
   [ft_vmf_reg12]="vmf word_word fasttext 0 -"
   [ft_vmf_reg12_tied]="vmf word_word fasttext 1 -"
   [adaptive_softmax]="adaptive word_word - - -"
-  [ft_vmf_recipe]="vmf word_word fasttext 0 TABLE_NLL=10"
+  [vmf_recipe]="vmf word_word fasttext_mix0.5 0 TABLE_NLL=10"
 )
 ORDER="ce_word_word ce_word_bpe ce_bpe_bpe w2v_l2 w2v_cosine w2v_max_margin ft_max_margin ft_max_margin_tied
-w2v_vmf_reg1 w2v_vmf_reg12 w2v_vmf_reg12_tied ft_vmf_reg12 ft_vmf_reg12_tied adaptive_softmax ft_vmf_recipe"
+w2v_vmf_reg1 w2v_vmf_reg12 w2v_vmf_reg12_tied ft_vmf_reg12 ft_vmf_reg12_tied adaptive_softmax vmf_recipe"
 ROWS=${3:-$ORDER}
 for row in $ROWS; do
   [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }

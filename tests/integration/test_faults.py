@@ -116,7 +116,8 @@ def launcher_path(tmp_path):
 
 def train_sh(prepared, save, launcher, **env):
     environment = {**os.environ, "PATH": f"{launcher}:{Path(sys.executable).parent}:{os.environ['PATH']}",
-                   "MAX_UPDATE": "8", "EXTRA_ARGS": RUN_ARGS, **env}
+                   "MAX_UPDATE": "8", "EXTRA_ARGS": RUN_ARGS,
+                   "TABLE": str(prepared / "embeddings" / "fasttext.fr.npz"), **env}
     return run(["bash", "scripts/train.sh", "en", "fr", "vmf", str(prepared), str(save)], env=environment)
 
 

@@ -204,3 +204,8 @@ def test_shell_recipe_prepares_another_pair(small_raw_dir, tmp_path):
     assert json.loads((out / "prepare.json").read_text())["lines"]["train"] == 400
     table = TargetEmbeddingTable.load(out / "embeddings" / "word2vec.en.npz")
     assert table.dim == 300 and table.symbols[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
+    # the recipe's second table: the same words, each row mixed half with a random direction
+    mixed = TargetEmbeddingTable.load(out / "embeddings" / "word2vec_mix0.5.en.npz")
+    assert mixed.symbols == table.symbols and mixed.random_mix == 0.5
+    cosines = (mixed.vectors[4:] * table.vectors[4:]).sum(1)
+    assert abs(float(cosines.mean()) - 0.5 ** 0.5) < 0.05  # unit(sqrt(.5) row + sqrt(.5) random)
