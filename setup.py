@@ -31,8 +31,9 @@ INSTALL_REQUIRES = [
 ]
 
 EXTRAS_REQUIRE = {
-    # the suite, including the benchmark scripts' plots
-    "test": ["pytest>=8", "scipy>=1.11", "mpmath>=1.3", "matplotlib>=3.8"],
+    # the suite, including the benchmark scripts' plots; pytest-xdist runs it on 2 processes
+    # (pytest.ini), most tests wait on fairseq subprocesses that use one core
+    "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11", "mpmath>=1.3", "matplotlib>=3.8"],
     # plots of scripts/benchmark_training.py and scripts/plot_time_to_quality.py
     "bench": ["matplotlib>=3.8"],
     # GPU FAISS replaces faiss-cpu (both install the `faiss` module): see the README.
