@@ -11,6 +11,8 @@
 #   CKPT   checkpoint (default SAVE/checkpoint_avg_last5.pt, else SAVE/checkpoint_best.pt)
 #   SPLIT, BEAM  as scripts/translate.sh (default test, 5)
 #   OUT    the result table (default SAVE/large_table.SPLIT.beamBEAM.md)
+#   BASE   the training table (default: the one named in the checkpoint)
+#   VECTORS  the vectors BASE was made from (default DATA/embeddings/fasttext.TGT.bin)
 # The large table is kept as SAVE/table_ROWS.npz (reused by a rerun; about 1.2 GB at 1M x 300).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,8 +28,13 @@ if [ -z "${CKPT:-}" ]; then
   [ -f "$CKPT" ] || CKPT=$SAVE/checkpoint_best.pt
 fi
 OUT=${OUT:-$SAVE/large_table.$SPLIT.beam$BEAM.md}
-BASE=$DATA/embeddings/fasttext.$TGT.npz
-VECTORS=$DATA/embeddings/fasttext.$TGT.bin
+[ -f "$CKPT" ] || { echo "decode_large_table.sh: $CKPT not found" >&2; exit 2; }
+# the table the model was trained with (the large table must start with its rows)
+BASE=${BASE:-$(python -c "
+import sys, torch, fairseq_vmf
+print(torch.load(sys.argv[1], map_location='cpu')['cfg']['task']['target_embeddings'])" "$CKPT")} \
+  || { echo "decode_large_table.sh: cannot read the training table from $CKPT (set BASE=)" >&2; exit 2; }
+VECTORS=${VECTORS:-$DATA/embeddings/fasttext.$TGT.bin}
 for f in "$CKPT" "$BASE" "$VECTORS" "$DATA/tok/train.$TGT"; do
   [ -f "$f" ] || { echo "decode_large_table.sh: $f not found" >&2; exit 2; }
 done

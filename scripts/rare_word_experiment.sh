@@ -34,7 +34,8 @@ for save in "$VMF" "$SOFTMAX"; do  # decode the mean of the last 5 epochs, as th
 done
 
 EXTENDED=$VMF/table_extended.npz
-[ -f "$EXTENDED" ] || fairseq-vmf-embed --extend "$DATA/embeddings/fasttext.$TGT.npz" \
+# the recipe's training table (train.sh's default), extended from the fastText model it was mixed from
+[ -f "$EXTENDED" ] || fairseq-vmf-embed --extend "$DATA/embeddings/fasttext_mix0.5.$TGT.npz" \
   --vectors "$DATA/embeddings/fasttext.$TGT.bin" --words-from-text "$DATA/tok/train.$TGT" --output "$EXTENDED"
 
 decode() {  # save tag gen-args...
