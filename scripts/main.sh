@@ -7,7 +7,7 @@
 # sacreBLEU with its signature.
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
 #   QUICK=1        the quick mode: a 15-minute wall-clock cap on training
-#   MAX_UPDATE     update budget (default 5000: 54 minutes of training here, validation included)
+#   MAX_UPDATE     update budget (default 5000: 55 minutes of training here, validation included)
 #   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
 set -euo pipefail
