@@ -32,7 +32,7 @@ INSTALL_REQUIRES = [
 
 EXTRAS_REQUIRE = {
     # the suite, including the benchmark scripts' plots; pytest-xdist runs it on 2 processes
-    # (pytest.ini), most tests wait on fairseq subprocesses that use one core
+    # (pytest.ini: most of its time is fairseq subprocesses starting, on one core each)
     "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11", "mpmath>=1.3", "matplotlib>=3.8"],
     # plots of scripts/benchmark_training.py and scripts/plot_time_to_quality.py
     "bench": ["matplotlib>=3.8"],

@@ -153,6 +153,15 @@ def test_translate_recipe_without_a_checkpoint(work):
     assert_refused(result, before, "no ", "checkpoint_best.pt", "train first")
 
 
+def test_train_recipe_without_the_recipe_table(work):
+    # a data folder prepared without scripts/prepare.sh lacks the mixed table train.sh defaults to
+    before = snapshot(work)
+    result = run(["bash", "scripts/train.sh", "en", "fr", "vmf", str(work / "data"), str(work / "new_run")],
+                 env=recipe_env())
+    assert_refused(result, before, "TABLE=", "fasttext_mix0.5.fr.npz", "no such table", "scripts/prepare.sh")
+    assert not (work / "new_run").exists()
+
+
 def test_translate_recipe_with_an_unprepared_data_folder(work):
     save = work / "run"
     save.mkdir()
