@@ -7,6 +7,15 @@
 #   SOFTMAX_UPDATES   budget of the softmax rows (default 3000: results/quality/curves_en-fr.md)
 #   CONTINUOUS_UPDATES  budget of the continuous rows (default 5000: the main job's)
 #   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
+#   REUSE="ROW=DIR ..."  take a finished run in DIR as ROW's training instead of training it
+#                     again (e.g. REUSE="vmf_recipe=checkpoints/en-fr.vmf" after the main job): it
+#                     is used only if scripts/same_training.py finds its stored configuration
+#                     identical to the row's train.sh command; ROW's folder then links to DIR's
+#                     checkpoints and log, and the row's decodes are written in ROW's folder
+#   COST_UPDATES=N    measure instead of train: each row's own fairseq-train command runs N updates
+#                     (no validation, nothing saved), one row after the other, and its seconds per
+#                     update (fairseq's ups over the last 20) go to RESULTS/per_update_cost.json with
+#                     the log; the report turns each row's updates into CPU time with them
 # Resumable: a recorded row is skipped; an interrupted one resumes from its last checkpoint
 # (train.sh RESUME=1). Prints "row i/n" and an ETA from the rows finished in this run.
 set -euo pipefail
@@ -40,6 +49,15 @@ ROWS=${3:-$ORDER}
 for row in $ROWS; do
   [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }
 done
+declare -A REUSED=()
+for pair in ${REUSE:-}; do
+  row=${pair%%=*}; dir=${pair#*=}
+  [ -n "${ROW[$row]+set}" ] && [ "$row" != "$pair" ] \
+    || { echo "seed_table.sh: REUSE: '$pair' is not ROW=DIR with a known row" >&2; exit 2; }
+  [ -f "$dir/checkpoint_last.pt" ] && [ -f "$dir/checkpoint_best.pt" ] \
+    || { echo "seed_table.sh: REUSE $row=$dir: no checkpoint_last.pt and checkpoint_best.pt there" >&2; exit 2; }
+  REUSED[$row]=$dir
+done
 
 recorded() {  # whether the row's test beam-5 result is in the summary
   python - "$RESULTS/summary.json" "$SRC-$TGT" "$1" <<'EOF'
@@ -56,7 +74,7 @@ n=$(echo $ROWS | wc -w); i=0; started=$(date +%s); finished=0
 for row in $ROWS; do
   i=$((i + 1))
   read -r system variant table tied flags <<< "${ROW[$row]}"
-  if recorded "$row"; then echo "seed_table.sh: row $i/$n $row: recorded, skipped"; continue; fi
+  if [ -z "${COST_UPDATES:-}" ] && recorded "$row"; then echo "seed_table.sh: row $i/$n $row: recorded, skipped"; continue; fi
   if [ "$finished" -gt 0 ]; then
     per_row=$(( ($(date +%s) - started) / finished ))
     echo "seed_table.sh: row $i/$n $row (about $(( per_row * (n - i + 1) / 60 )) min left for this run)"
@@ -76,15 +94,47 @@ for row in $ROWS; do
     if [ "$flags" != - ]; then env_row+=("$flags"); fi
   fi
   save="checkpoints/seed.$SRC-$TGT.$row"
-  env "${env_row[@]}" bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save"
+  train_command="train.sh $system $data (${env_row[*]})"
+  if [ -n "${COST_UPDATES:-}" ]; then
+    mapfile -t argv < <(env "${env_row[@]}" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save")
+    scratch=$(mktemp -d)
+    mkdir -p "$RESULTS/per_update_cost"
+    log="$RESULTS/per_update_cost/$SRC-$TGT.$row.log"
+    # later flags win in fairseq's parser: the row's command, shortened and saving nothing
+    fairseq-train "${argv[@]}" --max-update "$COST_UPDATES" --disable-validation --no-save \
+      --save-dir "$scratch" --log-interval 20 --log-format simple > "$log" 2>&1 \
+      || { echo "seed_table.sh: the cost run of $row failed (log: $log)" >&2; rm -rf "$scratch"; exit 1; }
+    rm -rf "$scratch"
+    ups=$(grep train_inner "$log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)
+    python "$REPO/scripts/seed_table_report.py" --results "$RESULTS" record-cost --pair "$SRC-$TGT" \
+      --row "$row" --updates-per-s "$ups" --updates-run "$COST_UPDATES" --log "$log.gz"
+    gzip -f "$log"
+    echo "seed_table.sh: $row: $ups updates/s"
+    continue
+  fi
+  if [ -n "${REUSED[$row]+set}" ]; then
+    reuse=${REUSED[$row]}
+    if [ -e "$save/checkpoint_last.pt" ] && [ ! -L "$save/checkpoint_last.pt" ]; then
+      echo "seed_table.sh: REUSE $row=$reuse: $save already holds a training of its own; not replaced" >&2
+      exit 2
+    fi
+    mapfile -t argv < <(env "${env_row[@]}" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save")
+    python "$REPO/scripts/same_training.py" --checkpoint "$reuse/checkpoint_last.pt" -- "${argv[@]}" \
+      || { echo "seed_table.sh: REUSE $row=$reuse: not this row's training (differences above)" >&2; exit 2; }
+    mkdir -p "$save"
+    for f in checkpoint_best.pt checkpoint_last.pt train.log; do ln -sfn "$(realpath "$reuse/$f")" "$save/$f"; done
+    train_command="$train_command, the same training as $reuse (scripts/same_training.py), reused"
+  else
+    env "${env_row[@]}" bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save"
+  fi
   for run in "test 1" "test 5" "valid 5"; do
     read -r split beam <<< "$run"
     SPLIT=$split BEAM=$beam bash "$REPO/scripts/translate.sh" "$SRC" "$TGT" "$save" "$data" > /dev/null
     python "$REPO/scripts/quality_results.py" --results "$RESULTS" add --pair "$SRC-$TGT" --system "$row" \
       --split "$split" --beam "$beam" --save-dir "$save" --output "$save/$split.beam$beam" \
       --ref "$data/raw/$split.$TGT" \
-      --train-command "scripts/seed_table.sh $SRC $TGT $row: train.sh $system $data (${env_row[*]})" > /dev/null
+      --train-command "scripts/seed_table.sh $SRC $TGT $row: $train_command" > /dev/null
   done
   finished=$((finished + 1))
 done
-python "$REPO/scripts/seed_table_report.py" --results "$RESULTS"
+if [ -f "$RESULTS/summary.json" ]; then python "$REPO/scripts/seed_table_report.py" --results "$RESULTS"; fi

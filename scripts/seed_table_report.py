@@ -8,12 +8,16 @@ greedy and beam 5, chrF (beam 5) and the updates of the decoded checkpoint, the 
 parameters logged by fairseq-train, and the paper's BLEU for the shape (other data:
 compare rankings, not values). Every score is re-computed from the committed hypotheses
 by ``quality_results.py table`` (which fails on a mismatch); this script only arranges.
+Training CPU time is the row's updates times its seconds per update, measured side by side
+for every row by ``COST_UPDATES=80 scripts/seed_table.sh`` (kept in per_update_cost.json by
+this script's ``record-cost``): never the wall clock of runs made on different days.
 """
 
 import argparse
 import gzip
 import json
 import re
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,8 +57,21 @@ def trainable_parameters(results: Path, pair: str, row: str):
     return None
 
 
+def record_cost(results: Path, pair: str, row: str, updates_per_s: float, updates_run: int, log: str):
+    path = results / "per_update_cost.json"
+    costs = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    costs.setdefault(pair, {})[row] = {
+        "updates_per_s": updates_per_s, "s_per_update": round(1 / updates_per_s, 4), "updates_run": updates_run,
+        "log": log, "measured": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(costs, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def build(results: Path):
     rows = json.loads((results / "summary.json").read_text(encoding="utf-8"))["rows"]
+    cost_file = results / "per_update_cost.json"
+    costs = json.loads(cost_file.read_text(encoding="utf-8")) if cost_file.is_file() else {}
     index = {(r["pair"], r["system"], r["split"], r["beam"]): r for r in rows}
     table, signature = [], None
     for name, (embeddings, tied, segmentation, loss, paper) in ROWS.items():
@@ -69,7 +86,11 @@ def build(results: Path):
                 "bleu_greedy": greedy["bleu"] if greedy else None, "bleu_beam5": beam5["bleu"],
                 "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "hyp_beam5": beam5["hyp"],
                 "trainable_parameters": trainable_parameters(results, pair, name),
+                "cpu_minutes": None,
             }
+            cost = costs.get(pair, {}).get(name)
+            if cost is not None and beam5["updates"] is not None:
+                entry["directions"][pair]["cpu_minutes"] = round(beam5["updates"] * cost["s_per_update"] / 60, 1)
         table.append(entry)
     return table, signature
 
@@ -79,10 +100,11 @@ def markdown(table, signature) -> str:
     lines = ["# The seed paper's table on Multi30k (test_2016_flickr)", "",
              "Made by `python scripts/seed_table_report.py` from `results/seed_table/summary.json` "
              "(rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: BLEU greedy / beam 5, "
-             "chrF (beam 5), updates of the decoded checkpoint; trainable parameters; the paper's "
-             "BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
+             "chrF (beam 5), updates of the decoded checkpoint, training CPU minutes (updates x the "
+             "row's seconds per update, measured side by side: `per_update_cost.json`); trainable "
+             "parameters; the paper's BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
              "| row | emb. | tied | segmentation | loss | " + " | ".join(
-                 f"{d} greedy / beam 5 / chrF / updates" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
+                 f"{d} greedy / beam 5 / chrF / updates / CPU min" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
              "|" + "---|" * (7 + len(DIRECTIONS))]
     for e in table:
         dirs = []
@@ -90,7 +112,8 @@ def markdown(table, signature) -> str:
         for d in DIRECTIONS:
             r = e["directions"].get(d)
             dirs.append("not run" if r is None else
-                        f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}")
+                        f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}"
+                        f" / {cell(r.get('cpu_minutes'))}")
             params = params or (r or {}).get("trainable_parameters")
         paper = " / ".join(cell(e["paper_bleu"][d]) for d in DIRECTIONS)
         lines.append(f"| {e['row']} | {e['embeddings']} | {e['tied']} | {e['segmentation']} | {e['loss']} | "
@@ -103,7 +126,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=REPO / "results" / "seed_table")
     parser.add_argument("--out", type=Path, default=None, help="output stem (default: RESULTS.md / .json)")
+    commands = parser.add_subparsers(dest="command")
+    cost = commands.add_parser("record-cost", help="record one row's measured seconds per update")
+    cost.add_argument("--pair", required=True)
+    cost.add_argument("--row", required=True, choices=sorted(ROWS))
+    cost.add_argument("--updates-per-s", required=True, type=float)
+    cost.add_argument("--updates-run", required=True, type=int)
+    cost.add_argument("--log", required=True)
     args = parser.parse_args()
+    if args.command == "record-cost":
+        if not args.updates_per_s > 0:
+            raise SystemExit(f"seed_table_report: --updates-per-s {args.updates_per_s}: must be positive")
+        args.results.mkdir(parents=True, exist_ok=True)
+        record_cost(args.results, args.pair, args.row, args.updates_per_s, args.updates_run, args.log)
+        return
     if not (args.results / "summary.json").is_file():
         raise SystemExit(f"seed_table_report: {args.results / 'summary.json'}: no rows recorded yet "
                          "(run scripts/seed_table.sh)")

@@ -35,6 +35,7 @@
 #   MAX_TOKENS     tokens per batch (default 4096)     SEED (default 1)
 #   RESUME=1       continue the run in SAVE_DIR from its last checkpoint
 #   EXTRA_ARGS     more fairseq-train flags, appended last
+#   PRINT_ARGS=1   print the fairseq-train arguments (one per line) and exit; nothing is written
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: train.sh SRC TGT SYSTEM [DATA] [SAVE_DIR]}
@@ -49,13 +50,13 @@ if [ "$SYSTEM" = vmf ] && [ ! -f "$TABLE" ]; then
   exit 2
 fi
 
-if [ -e "$SAVE/checkpoint_last.pt" ] && [ -z "${RESUME:-}" ]; then
+if [ -e "$SAVE/checkpoint_last.pt" ] && [ -z "${RESUME:-}" ] && [ -z "${PRINT_ARGS:-}" ]; then
   echo "train.sh: $SAVE already holds a training run; set RESUME=1 to continue it or pick another SAVE_DIR" >&2
   exit 2
 fi
-mkdir -p "$SAVE"
 restore=()
-if [ -n "${RESUME:-}" ]; then
+if [ -z "${PRINT_ARGS:-}" ]; then mkdir -p "$SAVE"; fi
+if [ -n "${RESUME:-}" ] && [ -z "${PRINT_ARGS:-}" ]; then
   # a run killed while fairseq copied a checkpoint leaves checkpoint_last.pt truncated:
   # resume from the newest complete checkpoint instead (the damaged file is moved aside)
   good=$(python -m fairseq_vmf.cli.resume_point "$SAVE" --max-update "${MAX_UPDATE:-3000}")
@@ -124,6 +125,11 @@ case "$SYSTEM" in
             --adaptive-softmax-cutoff "${ADAPTIVE_CUTOFF:-1000,3000}" --adaptive-softmax-dropout 0.1) ;;
   *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif, augmented or adaptive)" >&2; exit 2 ;;
 esac
+if [ -n "${PRINT_ARGS:-}" ]; then  # the fairseq-train arguments, one per line; nothing is run
+  # shellcheck disable=SC2086
+  printf '%s\n' "${common[@]}" "${system[@]}" ${EXTRA_ARGS:-}
+  exit 0
+fi
 # shellcheck disable=SC2086
 fairseq-train "${common[@]}" "${system[@]}" "${restore[@]}" ${EXTRA_ARGS:-} 2>&1 | tee -a "$SAVE/train.log" \
   | python -m fairseq_vmf.cli.progress --max-update "${MAX_UPDATE:-3000}"

@@ -25,6 +25,11 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
              "hyp": f"h{b}.txt"} for b, v in ((1, 40.5), (5, 41.25))]
     rows.append({**rows[1], "system": "ce_word_word", "pair": "fr-en", "bleu": 50.0})
     (results / "summary.json").write_text(json.dumps({"rows": rows}))
+    # the row's measured cost: 1.6 updates/s, so 5000 updates are 5000 / 1.6 / 60 = 52.1 CPU minutes
+    cost = subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results", str(results),
+                           "record-cost", "--pair", "en-fr", "--row", "ft_vmf_reg12_tied", "--updates-per-s", "1.6",
+                           "--updates-run", "80", "--log", "x.log.gz"], capture_output=True, text=True)
+    assert cost.returncode == 0, cost.stderr
     result = subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results", str(results)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -32,10 +37,82 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 15
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
-                                           "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678}
+                                           "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678,
+                                           "cpu_minutes": 52.1}
     assert tied["paper_bleu"] == {"fr-en": 32.1, "de-en": 25.1, "en-fr": 31.7}
     markdown = (tmp_path / "seed_table.md").read_text()
     assert "| ft_vmf_reg12_tied | fastText | yes | word->emb | NLLvMF reg1+reg2 | not run | not run | " \
-           "40.5 / 41.25 / 65.0 / 5000 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
+           "40.5 / 41.25 / 65.0 / 5000 / 52.1 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
     # fr-en comes first; a row without its greedy decode shows "-" there
-    assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 | not run | not run |" in markdown
+    assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 / - | not run | not run |" in markdown
+
+
+def _same_training_module():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import same_training
+    return same_training
+
+
+def _stored_run(tmp_path, argv):
+    """A checkpoint holding the configuration fairseq-train stores for ``argv``."""
+    import torch
+    from omegaconf import OmegaConf
+    cfg = OmegaConf.to_container(_same_training_module().build_cfg(argv), resolve=True, enum_to_str=True)
+    path = tmp_path / "run" / "checkpoint_last.pt"
+    path.parent.mkdir()
+    torch.save({"cfg": cfg, "model": {}}, path)
+    return path
+
+
+def _softmax_argv(data, *extra):
+    return [str(data), "--user-dir", str(REPO / "fairseq_vmf"), "--task", "translation",
+            "--arch", "softmax_transformer_tiny", "--share-decoder-input-output-embed",
+            "--criterion", "label_smoothed_cross_entropy", "--label-smoothing", "0.1",
+            "--optimizer", "adam", "--lr", "5e-3", "--max-update", "3000", "--save-dir", "x", *extra]
+
+
+def test_same_training_accepts_only_the_runs_own_command(tmp_path):
+    import torch
+    data = tmp_path / "bin"
+    data.mkdir()
+    (data / "dict.fr.txt").write_text("le 3\n")
+    checkpoint = _stored_run(tmp_path, _softmax_argv(data))
+    same = run([sys.executable, str(REPO / "scripts/same_training.py"), "--checkpoint", str(checkpoint), "--",
+                *_softmax_argv(data, "--save-dir", "elsewhere", "--num-workers", "3")])
+    assert same.returncode == 0 and "same training" in same.stdout, same.stdout + same.stderr
+    module = _same_training_module()
+    stored = torch.load(checkpoint, weights_only=False)["cfg"]
+
+    def differences(argv):
+        return module.differences(stored, module.build_cfg(argv), module.default_cfg(argv))
+
+    # fairseq's own architecture name for the same class and the same hyperparameters
+    plain_arch = [a if a != "softmax_transformer_tiny" else "transformer" for a in _softmax_argv(data)]
+    plain_arch += ["--encoder-layers", "4", "--decoder-layers", "4", "--encoder-embed-dim", "128",
+                   "--decoder-embed-dim", "128", "--encoder-ffn-embed-dim", "256", "--decoder-ffn-embed-dim", "256",
+                   "--encoder-attention-heads", "4", "--decoder-attention-heads", "4", "--dropout", "0.3"]
+    assert differences(plain_arch) == []
+    # a copy of the data folder is the same data; a changed file is not
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "dict.fr.txt").write_text("le 3\n")
+    assert differences(_softmax_argv(copy)) == []
+    (copy / "dict.fr.txt").write_text("la 3\n")
+    assert any(line.startswith("task.data:") for line in differences(_softmax_argv(copy)))
+    changed = [a if a != "0.1" else "0.2" for a in _softmax_argv(data, "--max-update", "5000", "--seed", "2",
+                                                                   "--dropout", "0.1")]
+    found = " ".join(differences(changed))
+    for key in ("optimization.max_update", "common.seed", "criterion.label_smoothing", "model.dropout"):
+        assert key in found, (key, found)
+    untied = [a for a in _softmax_argv(data) if a != "--share-decoder-input-output-embed"]
+    assert "share_decoder_input_output_embed" in " ".join(differences(untied))
+
+
+def test_reuse_is_refused_before_any_work_when_it_names_no_run(tmp_path):
+    for reuse, message in (("nope=checkpoints/x", "not ROW=DIR with a known row"),
+                           ("vmf_recipe", "not ROW=DIR with a known row"),
+                           (f"vmf_recipe={tmp_path}", "no checkpoint_last.pt and checkpoint_best.pt")):
+        result = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "vmf_recipe"], cwd=tmp_path,
+                     env=recipe_env(REUSE=reuse))
+        assert result.returncode == 2 and message in result.stderr, (reuse, result.stderr)
+        assert list(tmp_path.iterdir()) == []
