@@ -39,5 +39,7 @@ if [ "$mix" != 0 ] && [ "${VARIANT:-fasttext}" != random ]; then
   vectors=${VECTORS:-$OUT/embeddings/${VARIANT:-fasttext}.$TGT.bin}
   name=${VARIANT:-fasttext}_mix$mix
   if [ -n "${VECTORS:-}" ]; then name=$(basename "${VECTORS%.*}")_mix$mix; fi
-  fairseq-vmf-embed --data "$OUT" --vectors "$vectors" --random-mix "$mix" --name "$name"
+  # with EMBED_ARGS too: a --dim there is the vectors' dimension, which the mix must be asked for
+  # shellcheck disable=SC2086
+  fairseq-vmf-embed --data "$OUT" ${EMBED_ARGS:-} --vectors "$vectors" --random-mix "$mix" --name "$name"
 fi

@@ -116,3 +116,48 @@ def test_reuse_is_refused_before_any_work_when_it_names_no_run(tmp_path):
                      env=recipe_env(REUSE=reuse))
         assert result.returncode == 2 and message in result.stderr, (reuse, result.stderr)
         assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
+    """The script end to end on 200 lines: COST_UPDATES measures a row's own command; a run
+    trained by train.sh with the row's settings is taken by REUSE only when the row's command is
+    the one it was trained with, and the row's decodes are recorded from it."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for stem, size in {"train": 200, "val": 10, "test_2016_flickr": 10}.items():
+        for lang in ("en", "fr"):
+            with gzip.open(multi30k_dir / f"{stem}.{lang}.gz", "rt", encoding="utf-8") as src, \
+                    gzip.open(raw / f"{stem}.{lang}.gz", "wt", encoding="utf-8") as dst:
+                dst.writelines(next(src) for _ in range(size))
+    work = tmp_path / "work"
+    work.mkdir()
+    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", SOFTMAX_UPDATES="4",
+                     MAX_TOKENS="1024")
+    script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word"]
+    measured = run(script, cwd=work, env={**env, "COST_UPDATES": "20"})
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    results = work / "results" / "seed_table"
+    cost = json.loads((results / "per_update_cost.json").read_text())["en-fr"]["ce_word_word"]
+    assert cost["updates_run"] == 20 and abs(cost["s_per_update"] * cost["updates_per_s"] - 1) < 0.01
+    with gzip.open(results / "per_update_cost" / "en-fr.ce_word_word.log.gz", "rt") as log:
+        assert "num_updates 20" in log.read()
+    assert not (results / "summary.json").exists() and not (work / "checkpoints").exists()
+
+    data, earlier = "data/multi30k-word_word.en-fr", work / "earlier_run"
+    trained = run(["bash", str(REPO / "scripts/train.sh"), "en", "fr", "softmax", data, str(earlier)], cwd=work,
+                  env={**env, "MAX_UPDATE": "4"})
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    before = sorted(p.name for p in earlier.iterdir())
+    refused = run(script, cwd=work, env={**env, "SOFTMAX_UPDATES": "5", "REUSE": f"ce_word_word={earlier}"})
+    assert refused.returncode == 2 and "optimization.max_update: 4 in the run, 5 in the command" in refused.stdout
+    assert "not this row's training" in refused.stderr and not (work / "checkpoints").exists()
+    reused = run(script, cwd=work, env={**env, "REUSE": f"ce_word_word={earlier}"})
+    assert reused.returncode == 0, reused.stderr[-3000:]
+    rows = json.loads((results / "summary.json").read_text())["rows"]
+    assert {(r["split"], r["beam"]) for r in rows} == {("test", 1), ("test", 5), ("valid", 5)}
+    assert all(r["updates"] == 4 and f"the same training as {earlier}" in r["train_command"] for r in rows)
+    row_dir = work / "checkpoints" / "seed.en-fr.ce_word_word"
+    assert (row_dir / "checkpoint_best.pt").resolve() == (earlier / "checkpoint_best.pt").resolve()
+    # the decodes are the row's own files; the reused run's folder is as it was
+    assert (row_dir / "test.beam5.txt").is_file() and not (row_dir / "test.beam5.txt").is_symlink()
+    assert sorted(p.name for p in earlier.iterdir()) == before
