@@ -41,7 +41,9 @@ ROWS = {
     "vmf_recipe": ("fastText mixed half random", "no", "word->emb",
                    "NLLvMF reg1+reg2 + renormalised x10 (this project)", (None, None, None)),
 }
-TRAINABLE = [re.compile(r"model: (\d+) trainable"), re.compile(r"num\. trained: (\d+)\)")]
+# the plugin's own line for continuous models, else fairseq's (which writes 2,963,456)
+TRAINABLE = [re.compile(r"model: (\d+) trainable"),
+             re.compile(r"num\. shared model params: [\d,]+ \(num\. trained: ([\d,]+)\)")]
 
 
 def trainable_parameters(results: Path, pair: str, row: str):
@@ -53,7 +55,7 @@ def trainable_parameters(results: Path, pair: str, row: str):
     for pattern in TRAINABLE:
         found = pattern.findall(text)
         if found:
-            return int(found[-1])
+            return int(found[-1].replace(",", ""))
     return None
 
 

@@ -24,6 +24,10 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
              "signature": "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", "updates": 5000,
              "hyp": f"h{b}.txt"} for b, v in ((1, 40.5), (5, 41.25))]
     rows.append({**rows[1], "system": "ce_word_word", "pair": "fr-en", "bleu": 50.0})
+    (results / "fr-en" / "ce_word_word").mkdir(parents=True)
+    with gzip.open(results / "fr-en" / "ce_word_word" / "train.log.gz", "wt") as log:  # fairseq's own lines
+        log.write("| num. shared model params: 2,963,456 (num. trained: 2,963,456)\n"
+                  "| num. expert model params: 0 (num. trained: 0)\n")
     (results / "summary.json").write_text(json.dumps({"rows": rows}))
     # the row's measured cost: 1.6 updates/s, so 5000 updates are 5000 / 1.6 / 60 = 52.1 CPU minutes
     cost = subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results", str(results),
@@ -44,7 +48,8 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     assert "| ft_vmf_reg12_tied | fastText | yes | word->emb | NLLvMF reg1+reg2 | not run | not run | " \
            "40.5 / 41.25 / 65.0 / 5000 / 52.1 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
     # fr-en comes first; a row without its greedy decode shows "-" there
-    assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 / - | not run | not run |" in markdown
+    assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 / - | not run | not run | 2963456 |" \
+        in markdown
 
 
 def _same_training_module():
