@@ -108,8 +108,8 @@ def build_cfg(argv):
 
 
 def default_cfg(argv):
-    """The command's configuration with every plugin option at its default: the command's
-    own flags are kept only up to the data folder and the component names."""
+    """The configuration of the command with only its data folder and component names kept
+    (task, arch, criterion, ...): every other option at its default."""
     keep = {"--user-dir", "--task", "--arch", "--criterion", "--optimizer", "--lr-scheduler",
             "--target-embeddings", "--source-lang", "--target-lang"}
     short = [argv[0]]
