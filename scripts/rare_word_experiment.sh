@@ -12,7 +12,7 @@
 #   4. scripts/rare_words.py: BLEU, <unk> rate, out-of-cap outputs, their precision, recall.
 #   usage: scripts/rare_word_experiment.sh SRC TGT
 #   VMF_UPDATES / SOFTMAX_UPDATES  budgets (default 5000 / 3000, the quality recipes')
-#   RESULTS   where the table goes (default results/rare_words)
+#   RESULTS   where the table and the outputs go (default results/rare_words: SRC-TGT.md, SRC-TGT/)
 # Resumable: finished trainings and decodes are not redone.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,10 +48,24 @@ decode "$VMF" extended --decode-target-embeddings "$EXTENDED" --unkpen 100
 decode "$SOFTMAX" plain
 decode "$SOFTMAX" replace_unk --replace-unk
 
-mkdir -p "$RESULTS"
+# what every number can be re-scored from: outputs, commands, scores, training logs, and
+# how each extended row was made
+OUTDIR=$RESULTS/$SRC-$TGT
+mkdir -p "$OUTDIR"
+keep() {  # save tag name
+  mkdir -p "$OUTDIR/$3"
+  for ext in txt tok command bleu.json; do cp "$1/test.beam5.$2.$ext" "$OUTDIR/$3/test.beam5.$ext"; done
+}
+keep "$VMF" train_table vmf_train_table
+keep "$VMF" extended vmf_extended
+keep "$SOFTMAX" plain softmax
+keep "$SOFTMAX" replace_unk softmax_replace_unk
+gzip -c "$VMF/train.log" > "$OUTDIR/vmf.train.log.gz"
+gzip -c "$SOFTMAX/train.log" > "$OUTDIR/softmax.train.log.gz"
+cp "${EXTENDED%.npz}.coverage.json" "$OUTDIR/table_extended.coverage.json"  # fairseq-vmf-embed's report
 python "$REPO/scripts/rare_words.py" --ref-tok "$DATA/tok/test.$TGT" --dict "$DATA/bin/dict.$TGT.txt" \
-  --hyp "vmf, training table=$VMF/test.beam5.train_table" \
-  --hyp "vmf, extended table, <unk> forbidden=$VMF/test.beam5.extended" \
-  --hyp "softmax=$SOFTMAX/test.beam5.plain" \
-  --hyp "softmax --replace-unk=$SOFTMAX/test.beam5.replace_unk" \
+  --hyp "vmf, training table=$OUTDIR/vmf_train_table/test.beam5" \
+  --hyp "vmf, extended table, <unk> forbidden=$OUTDIR/vmf_extended/test.beam5" \
+  --hyp "softmax=$OUTDIR/softmax/test.beam5" \
+  --hyp "softmax --replace-unk=$OUTDIR/softmax_replace_unk/test.beam5" \
   --out "$RESULTS/$SRC-$TGT.md"

@@ -76,14 +76,18 @@ def main(argv=None) -> None:
         name, _, stem = spec.partition("=")
         hyps = [line.split() for line in Path(stem + ".tok").read_text(encoding="utf-8").splitlines()]
         counts = rare_word_counts(hyps, refs, capped)
-        bleu = json.loads(Path(stem + ".bleu.json").read_text())["score"]
-        rows[name] = {"bleu": bleu, **counts, **rates(counts), "stem": stem}
+        score = json.loads(Path(stem + ".bleu.json").read_text())
+        rows[name] = {"bleu": score["score"], "signature": score.get("signature"), **counts, **rates(counts),
+                      "stem": stem}
     lines = ["| system | BLEU | <unk> rate | out-of-cap outputs | their precision | out-of-cap recall |",
              "|---|---|---|---|---|---|"]
     for name, r in rows.items():
         lines.append(f"| {name} | {r['bleu']:.2f} | {100 * r['unk_rate']:.2f}% | {r['out_of_cap_outputs']} "
                      f"({100 * r['out_of_cap_rate']:.2f}%) | {100 * r['out_of_cap_precision']:.1f}% "
                      f"| {100 * r['out_of_cap_recall']:.1f}% of {r['out_of_cap_references']} |")
+    signatures = sorted({r["signature"] for r in rows.values() if r["signature"]})
+    if signatures:  # sacreBLEU's own signature of every BLEU in the table
+        lines += ["", "BLEU: " + "; ".join(signatures)]
     emit_table(lines, rows, args.out)
 
 

@@ -33,11 +33,12 @@ def test_command_reads_stems_and_writes_the_table(tmp_path):
     (tmp_path / "dict.fr.txt").write_text("".join(f"{w} 5\n" for w in sorted(CAPPED)))
     (tmp_path / "ref.tok").write_text("un chat sur le tabouret .\n")
     (tmp_path / "a.tok").write_text("un chat sur le <unk> .\n")
-    (tmp_path / "a.bleu.json").write_text(json.dumps({"score": 61.5}))
+    (tmp_path / "a.bleu.json").write_text(json.dumps({"score": 61.5, "signature": "nrefs:1|tok:13a"}))
     rare_words.main(["--ref-tok", str(tmp_path / "ref.tok"), "--dict", str(tmp_path / "dict.fr.txt"),
                      "--hyp", f"softmax={tmp_path / 'a'}", "--out", str(tmp_path / "out.md")])
     row = (tmp_path / "out.md").read_text().splitlines()[2]
     assert row == "| softmax | 61.50 | 16.67% | 0 (0.00%) | nan% | 0.0% of 1 |"
+    assert (tmp_path / "out.md").read_text().splitlines()[-1] == "BLEU: nrefs:1|tok:13a"
     assert json.loads((tmp_path / "out.json").read_text())["softmax"]["unk"] == 1
 
 
