@@ -70,6 +70,16 @@ def bf16_without_gpu_message(exc):
     return None
 
 
+def replace_unk_message(exc):
+    """fairseq 0.12's --replace-unk asserts a raw-text dataset (and then cannot run: see
+    scripts/replace_unk.py)."""
+    if isinstance(exc, AssertionError) and "--replace-unk requires a raw text dataset" in str(exc):
+        return ("--replace-unk: fairseq 0.12 runs it only on --dataset-impl raw and then fails on the "
+                "first <unk> (empty alignment); use scripts/translate.sh with REPLACE_UNK=1 "
+                "(--print-alignment hard + scripts/replace_unk.py) instead")
+    return None
+
+
 def _print_input_errors(previous_hook):
     def hook(exc_type, exc, tb):
         if issubclass(exc_type, InputError):
@@ -77,7 +87,8 @@ def _print_input_errors(previous_hook):
             # the message names the file or flag, so the traceback adds nothing.
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
             return
-        unloadable = checkpoint_load_message(exc, tb) or too_long_message(exc) or bf16_without_gpu_message(exc)
+        unloadable = (checkpoint_load_message(exc, tb) or too_long_message(exc)
+                      or bf16_without_gpu_message(exc) or replace_unk_message(exc))
         if unloadable:
             sys.stderr.write(f"fairseq_vmf: error: {unloadable}\n")
             return

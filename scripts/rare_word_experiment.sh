@@ -8,7 +8,7 @@
 #   3. test, beam 5: continuous with (a) the training table and (b) the table extended by
 #      every other word of the training text (fairseq-vmf-embed --extend --words-from-text;
 #      never valid or test text), <unk> forbidden (--unkpen); softmax with and without
-#      --replace-unk;
+#      REPLACE_UNK=1 (the source word copied for each <unk>, as --replace-unk means to);
 #   4. scripts/rare_words.py: BLEU, <unk> rate, out-of-cap outputs, their precision, recall.
 #   usage: scripts/rare_word_experiment.sh SRC TGT
 #   VMF_UPDATES / SOFTMAX_UPDATES  budgets (default 5000 / 3000, the quality recipes')
@@ -46,7 +46,7 @@ decode() {  # save tag gen-args...
 decode "$VMF" train_table
 decode "$VMF" extended --decode-target-embeddings "$EXTENDED" --unkpen 100
 decode "$SOFTMAX" plain
-decode "$SOFTMAX" replace_unk --replace-unk
+REPLACE_UNK=1 decode "$SOFTMAX" replace_unk  # fairseq's --replace-unk cannot run (scripts/replace_unk.py)
 
 # what every number can be re-scored from: outputs, commands, scores, training logs, and
 # how each extended row was made
@@ -67,5 +67,5 @@ python "$REPO/scripts/rare_words.py" --ref-tok "$DATA/tok/test.$TGT" --dict "$DA
   --hyp "vmf, training table=$OUTDIR/vmf_train_table/test.beam5" \
   --hyp "vmf, extended table, <unk> forbidden=$OUTDIR/vmf_extended/test.beam5" \
   --hyp "softmax=$OUTDIR/softmax/test.beam5" \
-  --hyp "softmax --replace-unk=$OUTDIR/softmax_replace_unk/test.beam5" \
+  --hyp "softmax, <unk> replaced by the aligned source word=$OUTDIR/softmax_replace_unk/test.beam5" \
   --out "$RESULTS/$SRC-$TGT.md"

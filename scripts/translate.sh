@@ -7,7 +7,9 @@
 #               applied to the text, so every system gets it alike)
 #   CKPT        the checkpoint (default SAVE_DIR/checkpoint_best.pt)
 #   TAG         a name for this setting in the output file names
-#   GEN_ARGS    more fairseq-generate flags (e.g. "--replace-unk", "--knn-backend faiss_flat")
+#   GEN_ARGS    more fairseq-generate flags (e.g. "--knn-backend faiss_flat")
+#   REPLACE_UNK=1  replace each <unk> by the source word it attends to most (what fairseq's
+#               --replace-unk is meant to do; scripts/replace_unk.py says why that flag cannot run)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: translate.sh SRC TGT SAVE_DIR [DATA]}
@@ -34,6 +36,7 @@ generate=(fairseq-generate "$DATA/bin" --source-lang "$SRC" --target-lang "$TGT"
   --required-batch-size-multiple 1 --num-workers 0)
 # shellcheck disable=SC2206
 generate+=(${GEN_ARGS:-})
+[ -n "${REPLACE_UNK:-}" ] && generate+=(--print-alignment hard)
 # the exact command beside its output, and every decode of the test set logged in SAVE_DIR
 printf '%q ' "${generate[@]}" > "$OUT.command" && echo >> "$OUT.command"
 if [ "$SPLIT" = test ]; then
@@ -41,7 +44,11 @@ if [ "$SPLIT" = test ]; then
 fi
 "${generate[@]}" > "$OUT.generate.log" 2> "$OUT.generate.err" \
   || { tail -n 20 "$OUT.generate.err" >&2; exit 1; }
-{ grep '^H-' "$OUT.generate.log" || true; } | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
+if [ -n "${REPLACE_UNK:-}" ]; then
+  "$PYTHON" "$REPO/scripts/replace_unk.py" --generate-log "$OUT.generate.log" --source "$DATA/text/$SPLIT.$SRC" > "$OUT.tok"
+else
+  { grep '^H-' "$OUT.generate.log" || true; } | sed 's/^H-//' | sort -n -k1,1 | cut -f3 > "$OUT.tok"
+fi
 if [ -n "${DEDUP:-}" ]; then
   awk '{ out = ""; prev = ""; for (i = 1; i <= NF; i++) if ($i != prev) { out = out (out == "" ? "" : " ") $i; prev = $i } print out }' \
     "$OUT.tok" > "$OUT.tok.dedup" && mv "$OUT.tok.dedup" "$OUT.tok"

@@ -146,6 +146,13 @@ def test_train_with_bf16_on_a_machine_without_gpu(work):
     assert_refused(result, before, "--bf16: fairseq runs bfloat16 on a TPU when there is no GPU")
 
 
+def test_generate_with_fairseqs_replace_unk_points_to_the_recipe(work):
+    # fairseq 0.12 asserts --dataset-impl raw for it, then fails on the first <unk>
+    before = snapshot(work)
+    result = generate(work, work / "ckpt" / "softmax.pt", "--replace-unk", task="translation")
+    assert_refused(result, before, "--replace-unk", "REPLACE_UNK=1")
+
+
 def test_translate_recipe_without_a_checkpoint(work):
     before = snapshot(work)
     result = run(["bash", "scripts/translate.sh", "en", "fr", str(work / "empty_run"), str(work / "data")],
