@@ -13,6 +13,9 @@
 #   usage: scripts/rare_word_experiment.sh SRC TGT
 #   VMF_UPDATES / SOFTMAX_UPDATES  budgets (default 5000 / 3000, the quality recipes')
 #   RESULTS   where the table and the outputs go (default results/rare_words: SRC-TGT.md, SRC-TGT/)
+#   TABLE_NAME  the continuous model's table in DATA/embeddings (default fasttext_mix0.5, the
+#             main job's; e.g. fasttext: the plain one). Another table trains its own model
+#             (checkpoints/rare.SRC-TGT.vmf.NAME) and writes SRC-TGT.NAME.md, SRC-TGT.NAME/
 # Resumable: finished trainings and decodes are not redone.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,12 +23,15 @@ SRC=${1:?usage: rare_word_experiment.sh SRC TGT}
 TGT=${2:?usage: rare_word_experiment.sh SRC TGT}
 RESULTS=${RESULTS:-results/rare_words}
 DATA=data/multi30k-word_word_cap3.$SRC-$TGT
-VMF=checkpoints/rare.$SRC-$TGT.vmf
+TABLE_NAME=${TABLE_NAME:-fasttext_mix0.5}
+SUFFIX=$([ "$TABLE_NAME" = fasttext_mix0.5 ] || echo ".$TABLE_NAME")
+VMF=checkpoints/rare.$SRC-$TGT.vmf$SUFFIX
 SOFTMAX=checkpoints/rare.$SRC-$TGT.softmax
 
 DATA_VARIANT=word_word_cap3 bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$DATA"
 finished() { [ -f "$1/train.log" ] && grep -q "done training" "$1/train.log"; }
 finished "$VMF" || RESUME=1 MAX_UPDATE=${VMF_UPDATES:-5000} EXTRA_ARGS=--ignore-unk-targets \
+  TABLE=$DATA/embeddings/$TABLE_NAME.$TGT.npz \
   bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$VMF"
 finished "$SOFTMAX" || RESUME=1 MAX_UPDATE=${SOFTMAX_UPDATES:-3000} \
   bash "$REPO/scripts/train.sh" "$SRC" "$TGT" softmax "$DATA" "$SOFTMAX"
@@ -34,8 +40,8 @@ for save in "$VMF" "$SOFTMAX"; do  # decode the mean of the last 5 epochs, as th
 done
 
 EXTENDED=$VMF/table_extended.npz
-# the recipe's training table (train.sh's default), extended from the fastText model it was mixed from
-[ -f "$EXTENDED" ] || fairseq-vmf-embed --extend "$DATA/embeddings/fasttext_mix0.5.$TGT.npz" \
+# the model's training table, extended from the fastText model it was made from
+[ -f "$EXTENDED" ] || fairseq-vmf-embed --extend "$DATA/embeddings/$TABLE_NAME.$TGT.npz" \
   --vectors "$DATA/embeddings/fasttext.$TGT.bin" --words-from-text "$DATA/tok/train.$TGT" --output "$EXTENDED"
 
 decode() {  # save tag gen-args...
@@ -50,7 +56,7 @@ REPLACE_UNK=1 decode "$SOFTMAX" replace_unk  # fairseq's --replace-unk cannot ru
 
 # what every number can be re-scored from: outputs, commands, scores, training logs, and
 # how each extended row was made
-OUTDIR=$RESULTS/$SRC-$TGT
+OUTDIR=$RESULTS/$SRC-$TGT$SUFFIX
 mkdir -p "$OUTDIR"
 keep() {  # save tag name
   mkdir -p "$OUTDIR/$3"
@@ -68,4 +74,7 @@ python "$REPO/scripts/rare_words.py" --ref-tok "$DATA/tok/test.$TGT" --dict "$DA
   --hyp "vmf, extended table, <unk> forbidden=$OUTDIR/vmf_extended/test.beam5" \
   --hyp "softmax=$OUTDIR/softmax/test.beam5" \
   --hyp "softmax, <unk> replaced by the aligned source word=$OUTDIR/softmax_replace_unk/test.beam5" \
-  --out "$RESULTS/$SRC-$TGT.md"
+  --out "$OUTDIR.md"
+# can the model point at the cut words' rows at all? teacher-forced ranks in the extended table
+python "$REPO/scripts/rare_word_ranks.py" --checkpoint "$VMF/checkpoint_avg_last5.pt" --data "$DATA" \
+  --table "$EXTENDED" --out "$OUTDIR.ranks.md"

@@ -89,6 +89,18 @@ def test_bad_word_lists(prepared, tmp_path, case, content, named):
     assert not (tmp_path / "ext.npz").exists()
 
 
+def test_vectors_of_another_dimension_are_refused(prepared, tmp_path):
+    vec = tmp_path / "three_d.vec"
+    vec.write_text("2 3\nchat 1 0 0\nmaison 0 1 0\n", encoding="utf-8")
+    words = tmp_path / "words.txt"
+    words.write_text("maison\n", encoding="utf-8")
+    result = run([command("fairseq-vmf-embed"), "--extend", str(prepared / "embeddings" / "fasttext.fr.npz"),
+                  "--vectors", str(vec), "--output", str(tmp_path / "x.npz"), "--words", str(words)])
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "the table has dimension 16 but the vectors 3" in result.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_a_table_without_extension_data_is_refused(prepared, tmp_path):
     base = TargetEmbeddingTable.load(prepared / "embeddings" / "fasttext.fr.npz")
     old = tmp_path / "old.npz"
