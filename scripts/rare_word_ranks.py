@@ -77,7 +77,7 @@ def main(argv=None) -> None:
             if not kept:
                 continue
             positions, rows = zip(*kept)
-            for (j, row), rank in zip(kept, reference_ranks(predicted[0, list(positions)], table, rows)):
+            for row, rank in zip(rows, reference_ranks(predicted[0, list(positions)], table, rows)):
                 ranks["extra rows (cut words)" if row >= len(dictionary) else "in the training dictionary"].append(rank)
     results = {name: summarise(values) for name, values in ranks.items()}
     lines = [f"| reference word | positions | nearest row (top-1) | top-10 | median rank of {len(row_of):,} |",
