@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, from a fresh checkout after scripts/install.sh: prepare a Multi30k pair
-# (word->word) and its target table, train the continuous-output Transformer with the vMF
+# (word->word by default) and its target table, train the continuous-output Transformer with the vMF
 # loss (+ the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update
 # budget (progress and time left are printed as it runs),
 # average its last 5 epoch checkpoints, translate test_2016_flickr (beam 5) and print
@@ -8,7 +8,10 @@
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
 #   QUICK=1        the quick mode: a 15-minute wall-clock cap on training
 #   MAX_UPDATE     update budget (default 5000: 55 minutes of training here, validation included)
-#   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf); an existing run there
+#   DATA_VARIANT   segmentation (scripts/prepare.sh): word_word (default) or bpe_bpe
+#                  (SentencePiece on both sides, the table over target pieces)
+#   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf, or
+#                  checkpoints/SRC-TGT.vmf_DATA_VARIANT for another variant); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +21,10 @@ if [ -x "$VENV/bin/python" ]; then
 fi
 SRC=${1:-en}
 TGT=${2:-fr}
-SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf}
-DATA=data/multi30k-word_word.$SRC-$TGT
+export DATA_VARIANT=${DATA_VARIANT:-word_word}
+if [ "$DATA_VARIANT" = word_word ]; then SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf}
+else SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf_$DATA_VARIANT}; fi
+DATA=data/multi30k-$DATA_VARIANT.$SRC-$TGT
 export MAX_UPDATE=${MAX_UPDATE:-5000}
 if [ -n "${QUICK:-}" ]; then export TRAIN_MINUTES=${TRAIN_MINUTES:-15}; fi
 bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"

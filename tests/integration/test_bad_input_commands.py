@@ -185,3 +185,10 @@ def test_main_job_refuses_a_bad_language_pair(tmp_path, pair, named):
     before = snapshot(Path("data")) if Path("data").is_dir() else {}
     result = run(["bash", "scripts/main.sh", *pair], env=recipe_env())
     assert_refused(result, before, named)
+
+
+def test_main_job_refuses_an_unknown_data_variant():
+    before = snapshot(Path("data")) if Path("data").is_dir() else {}
+    result = run(["bash", "scripts/main.sh", "en", "fr"], env=recipe_env(DATA_VARIANT="bpe_words"))
+    assert_refused(result, before, "DATA_VARIANT=bpe_words", "multi30k_bpe_words.yaml")
+    assert not Path("data/multi30k-bpe_words.en-fr").exists()
