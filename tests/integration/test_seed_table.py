@@ -166,3 +166,24 @@ def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
     # the decodes are the row's own files; the reused run's folder is as it was
     assert (row_dir / "test.beam5.txt").is_file() and not (row_dir / "test.beam5.txt").is_symlink()
     assert sorted(p.name for p in earlier.iterdir()) == before
+
+
+def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path):
+    """ft_max_margin sets LOSS and EXTRA_ARGS: both must reach fairseq-train (a row's flags
+    once reached train.sh as one string, LOSS='max_margin EXTRA_ARGS=...')."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for stem, size in {"train": 200, "val": 10, "test_2016_flickr": 10}.items():
+        for lang in ("en", "fr"):
+            with gzip.open(multi30k_dir / f"{stem}.{lang}.gz", "rt", encoding="utf-8") as src, \
+                    gzip.open(raw / f"{stem}.{lang}.gz", "wt", encoding="utf-8") as dst:
+                dst.writelines(next(src) for _ in range(size))
+    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", MAX_TOKENS="1024",
+                     COST_UPDATES="20")
+    measured = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ft_max_margin"], cwd=tmp_path,
+                   env=env)
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    with gzip.open(tmp_path / "results/seed_table/per_update_cost/en-fr.ft_max_margin.log.gz", "rt") as log:
+        text = log.read()
+    assert "'criterion': {'_name': 'max_margin'" in text
+    assert "margin_negative='projection'" in text
