@@ -12,7 +12,7 @@
 #                     is used only if scripts/same_training.py finds its stored configuration
 #                     identical to the row's train.sh command; ROW's folder then links to DIR's
 #                     checkpoints and log, and the row's decodes are written in ROW's folder
-#   COST_UPDATES=N    measure instead of train: each row's own fairseq-train command runs N updates
+#   COST_UPDATES=N    measure instead of train: each row's own fairseq-train command runs N (>= 20) updates
 #                     (no validation, nothing saved), one row after the other, and its seconds per
 #                     update (fairseq's ups over the last 20) go to RESULTS/per_update_cost.json with
 #                     the log; the report turns each row's updates into CPU time with them
@@ -51,6 +51,10 @@ ROWS=${3:-$ORDER}
 for row in $ROWS; do
   [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }
 done
+# the rate is read from fairseq's train_inner lines, logged every 20 updates
+if [ -n "${COST_UPDATES:-}" ] && ! { [[ "$COST_UPDATES" =~ ^[0-9]+$ ]] && [ "$COST_UPDATES" -ge 20 ]; }; then
+  echo "seed_table.sh: COST_UPDATES=$COST_UPDATES: give a whole number of at least 20 updates" >&2; exit 2
+fi
 declare -A REUSED=()
 for pair in ${REUSE:-}; do
   row=${pair%%=*}; dir=${pair#*=}
@@ -107,9 +111,7 @@ for row in $ROWS; do
       --save-dir "$scratch" --log-interval 20 --log-format simple > "$log" 2>&1 \
       || { echo "seed_table.sh: the cost run of $row failed (log: $log)" >&2; rm -rf "$scratch"; exit 1; }
     rm -rf "$scratch"
-    ups=$(grep train_inner "$log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2 || true)
-    [ -n "$ups" ] || { echo "seed_table.sh: COST_UPDATES=$COST_UPDATES: the cost run of $row logged no" \
-      "updates/s (fairseq logs every 20 updates: give at least 20)" >&2; exit 2; }
+    ups=$(grep train_inner "$log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)
     python "$REPO/scripts/seed_table_report.py" --results "$RESULTS" record-cost --pair "$SRC-$TGT" \
       --row "$row" --updates-per-s "$ups" --updates-run "$COST_UPDATES" --log "$log.gz"
     gzip -f "$log"

@@ -123,17 +123,22 @@ def test_reuse_is_refused_before_any_work_when_it_names_no_run(tmp_path):
         assert list(tmp_path.iterdir()) == []
 
 
-def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
-    """The script end to end on 200 lines: COST_UPDATES measures a row's own command; a run
-    trained by train.sh with the row's settings is taken by REUSE only when the row's command is
-    the one it was trained with, and the row's decodes are recorded from it."""
-    raw = tmp_path / "raw"
+def small_raw_corpus(multi30k_dir, raw):
+    """The first 200 training, 10 valid and 10 test lines of Multi30k en-fr, as a RAW_DIR."""
     raw.mkdir()
     for stem, size in {"train": 200, "val": 10, "test_2016_flickr": 10}.items():
         for lang in ("en", "fr"):
             with gzip.open(multi30k_dir / f"{stem}.{lang}.gz", "rt", encoding="utf-8") as src, \
                     gzip.open(raw / f"{stem}.{lang}.gz", "wt", encoding="utf-8") as dst:
                 dst.writelines(next(src) for _ in range(size))
+    return raw
+
+
+def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
+    """The script end to end on 200 lines: COST_UPDATES measures a row's own command; a run
+    trained by train.sh with the row's settings is taken by REUSE only when the row's command is
+    the one it was trained with, and the row's decodes are recorded from it."""
+    raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
     work = tmp_path / "work"
     work.mkdir()
     env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", SOFTMAX_UPDATES="4",
@@ -171,17 +176,14 @@ def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
 def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path):
     """ft_max_margin sets LOSS and EXTRA_ARGS: both must reach fairseq-train (a row's flags
     once reached train.sh as one string, LOSS='max_margin EXTRA_ARGS=...')."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for stem, size in {"train": 200, "val": 10, "test_2016_flickr": 10}.items():
-        for lang in ("en", "fr"):
-            with gzip.open(multi30k_dir / f"{stem}.{lang}.gz", "rt", encoding="utf-8") as src, \
-                    gzip.open(raw / f"{stem}.{lang}.gz", "wt", encoding="utf-8") as dst:
-                dst.writelines(next(src) for _ in range(size))
-    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", MAX_TOKENS="1024",
-                     COST_UPDATES="20")
-    measured = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ft_max_margin"], cwd=tmp_path,
-                   env=env)
+    raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
+    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", MAX_TOKENS="1024")
+    script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ft_max_margin"]
+    # fairseq logs a rate every 20 updates: a shorter cost run is refused before any work
+    too_short = run(script, cwd=tmp_path, env={**env, "COST_UPDATES": "2"})
+    assert too_short.returncode == 2 and "COST_UPDATES=2" in too_short.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+    measured = run(script, cwd=tmp_path, env={**env, "COST_UPDATES": "20"})
     assert measured.returncode == 0, measured.stderr[-3000:]
     with gzip.open(tmp_path / "results/seed_table/per_update_cost/en-fr.ft_max_margin.log.gz", "rt") as log:
         text = log.read()
