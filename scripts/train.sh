@@ -122,7 +122,8 @@ case "$SYSTEM" in
             --criterion tied_augmented_ce --label-smoothing 0.1) ;;
   adaptive)
     system=(--task translation --arch "softmax_transformer_$BODY" --criterion adaptive_loss
-            --adaptive-softmax-cutoff "${ADAPTIVE_CUTOFF:-1000,3000}" --adaptive-softmax-dropout 0.1) ;;
+            --adaptive-softmax-cutoff "${ADAPTIVE_CUTOFF:-1000,3000}" --adaptive-softmax-dropout 0.1
+            --ddp-backend legacy_ddp) ;;  # fairseq's adaptive_loss refuses the default pytorch_ddp
   *) echo "train.sh: unknown SYSTEM '$SYSTEM' (vmf, softmax, plif, augmented or adaptive)" >&2; exit 2 ;;
 esac
 if [ -n "${PRINT_ARGS:-}" ]; then  # the fairseq-train arguments, one per line; nothing is run

@@ -62,3 +62,19 @@ def test_plif_learns_away_from_the_identity(prepared, tmp_path):
     slopes = torch.nn.functional.softplus(raw)
     assert slopes.numel() == 500
     assert (slopes - 1).abs().max() > 1e-3  # trained: no longer the identity
+
+
+@pytest.mark.parametrize("system", ["softmax", "plif", "augmented", "adaptive"])
+def test_train_sh_trains_and_validates_every_softmax_system(prepared, tmp_path, system):
+    """scripts/train.sh's flags for each system are accepted by fairseq-train as a whole
+    (adaptive_loss, e.g., refuses fairseq's default DDP wrapper), and validation BLEU runs."""
+    from tests.helpers import recipe_env
+
+    save_dir = tmp_path / system
+    env = recipe_env(MAX_UPDATE="2", MAX_TOKENS="1000", ADAPTIVE_CUTOFF="50,200",
+                     EXTRA_ARGS=" ".join(TINY) + " --log-format json --log-interval 1")
+    train = run(["bash", "scripts/train.sh", "en", "fr", system, str(prepared), str(save_dir)], env=env)
+    assert train.returncode == 0, (train.stdout + train.stderr)[-3000:]
+    log = (save_dir / "train.log").read_text()
+    assert '"num_updates": "2"' in log and '"valid_bleu"' in log
+    assert (save_dir / "checkpoint_best.pt").is_file()
