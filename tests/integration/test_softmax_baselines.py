@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import command, run
+from tests.helpers import command, recipe_env, run
 
 TINY = [
     "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "16", "--decoder-embed-dim", "16",
@@ -68,8 +68,6 @@ def test_plif_learns_away_from_the_identity(prepared, tmp_path):
 def test_train_sh_trains_and_validates_every_softmax_system(prepared, tmp_path, system):
     """scripts/train.sh's flags for each system are accepted by fairseq-train as a whole
     (adaptive_loss, e.g., refuses fairseq's default DDP wrapper), and validation BLEU runs."""
-    from tests.helpers import recipe_env
-
     save_dir = tmp_path / system
     env = recipe_env(MAX_UPDATE="2", MAX_TOKENS="1000", ADAPTIVE_CUTOFF="50,200",
                      EXTRA_ARGS=" ".join(TINY) + " --log-format json --log-interval 1")
