@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Screen quality levers of the continuous model: one training per lever at one update budget
-# and one seed, each a single change against the recipe's defaults (scripts/train.sh vmf).
-# Rows are compared on valid BLEU at equal updates (results/quality/levers.md).
-#   usage: scripts/lever_screen.sh SRC TGT DATA [LEVER ...]      (default: every lever below)
+# Screen quality levers: one training per lever at one update budget and one seed, each a
+# single change against the system's recipe defaults (scripts/train.sh). Rows are compared on
+# valid BLEU at equal updates (results/quality/levers.md; scripts/lever_table.py tabulates them).
+#   usage: scripts/lever_screen.sh SRC TGT DATA [LEVER ...]      (default: every lever of SYSTEM)
+#   SYSTEM          vmf (default: the continuous model's levers) or softmax (its twin's tuning
+#                   runs: learning rate, warm-up, dropouts, label smoothing, tying, batch, ...)
 #   SCREEN_UPDATES  the budget (default 968 = 8 epochs of en-fr word->word at 4096 tokens)
-#   SCREEN_DIR      where each lever's run goes (default checkpoints/screen.SRC-TGT/LEVER)
+#   SCREEN_DIR      where each lever's run goes (default checkpoints/screen.SRC-TGT/LEVER for
+#                   vmf, checkpoints/screen.SRC-TGT.softmax/LEVER for softmax)
+#   PRINT_ARGS=1    print each lever's fairseq-train arguments (train.sh PRINT_ARGS) and train nothing
 # A lever whose run reached the budget is skipped; an interrupted one resumes.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +17,12 @@ TGT=${2:?usage: lever_screen.sh SRC TGT DATA [LEVER ...]}
 DATA=${3:?usage: lever_screen.sh SRC TGT DATA [LEVER ...]}
 shift 3
 UPDATES=${SCREEN_UPDATES:-968}
-DIR=${SCREEN_DIR:-checkpoints/screen.$SRC-$TGT}
+SYSTEM=${SYSTEM:-vmf}
+case "$SYSTEM" in
+  vmf) DIR=${SCREEN_DIR:-checkpoints/screen.$SRC-$TGT} ;;
+  softmax) DIR=${SCREEN_DIR:-checkpoints/screen.$SRC-$TGT.softmax} ;;
+  *) echo "lever_screen.sh: SYSTEM=$SYSTEM: vmf or softmax" >&2; exit 2 ;;
+esac
 
 # lever name -> the environment of scripts/train.sh that makes it (one change each;
 # several variables are separated by ';'). Levers without TABLE_NLL/TIED change the current
@@ -49,6 +58,37 @@ declare -A LEVERS=(
   [word2vec_table]="TABLE=$DATA/embeddings/word2vec.$TGT.npz"
   [mix_0.5]="TABLE=$DATA/embeddings/fasttext_mix0.5.$TGT.npz"
 )
+# The softmax twin's tuning runs (tiny body, lr 5e-3, warm-up 1000, dropout 0.3, label smoothing
+# 0.1, tied embeddings, 4096 tokens): the same budget and seed. A lever may change the system
+# (SYSTEM=plif / augmented: LMS-PLIF and Inan et al.'s augmented loss on the same body).
+declare -A SOFTMAX_LEVERS=(
+  [default]=""
+  [lr_2.5e-3]="LR=2.5e-3"
+  [lr_7.5e-3]="LR=7.5e-3"
+  [lr_1e-2]="LR=1e-2"
+  [warmup_500]="WARMUP=500"
+  [warmup_2000]="WARMUP=2000"
+  [dropout_0.1]="DROPOUT=0.1"
+  [dropout_0.2]="DROPOUT=0.2"
+  [dropout_0.4]="DROPOUT=0.4"
+  [label_smoothing_0]="EXTRA_ARGS=--label-smoothing 0"
+  [label_smoothing_0.2]="EXTRA_ARGS=--label-smoothing 0.2"
+  [untied]="TIED=0"
+  [attention_dropout_0.1]="EXTRA_ARGS=--attention-dropout 0.1"
+  [activation_dropout_0.1]="EXTRA_ARGS=--activation-dropout 0.1"
+  [weight_decay_1e-4]="EXTRA_ARGS=--weight-decay 0.0001"
+  [clip_norm_1]="EXTRA_ARGS=--clip-norm 1.0"
+  [adam_beta2_0.999]="EXTRA_ARGS=--adam-betas (0.9,0.999)"
+  [pre_norm]="EXTRA_ARGS=--encoder-normalize-before --decoder-normalize-before"
+  [max_tokens_2048]="MAX_TOKENS=2048"
+  [max_tokens_8192]="MAX_TOKENS=8192"
+  [plif]="SYSTEM=plif"
+  [augmented]="SYSTEM=augmented"
+)
+if [ "$SYSTEM" = softmax ]; then
+  unset LEVERS; declare -A LEVERS
+  for lever in "${!SOFTMAX_LEVERS[@]}"; do LEVERS[$lever]=${SOFTMAX_LEVERS[$lever]}; done
+fi
 if [ $# -eq 0 ]; then set -- "${!LEVERS[@]}"; fi
 for lever in "$@"; do
   [ -n "${LEVERS[$lever]+set}" ] || { echo "lever_screen.sh: unknown lever '$lever' (known: ${!LEVERS[*]})" >&2; exit 2; }
@@ -58,14 +98,23 @@ i=0
 for lever in "$@"; do
   i=$((i + 1))
   save=$DIR/$lever
+  settings=()
+  if [ -n "${LEVERS[$lever]}" ]; then IFS=';' read -ra settings <<< "${LEVERS[$lever]}"; fi
+  system=$SYSTEM
+  for setting in "${settings[@]}"; do  # SYSTEM=... picks train.sh's system, not an env variable
+    case "$setting" in SYSTEM=*) system=${setting#SYSTEM=} ;; esac
+  done
+  if [ -n "${PRINT_ARGS:-}" ]; then
+    echo "# $lever"
+    env "${settings[@]}" MAX_UPDATE="$UPDATES" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$DATA" "$save"
+    continue
+  fi
   if [ -e "$save/train.log" ] && grep -q "done training" "$save/train.log"; then
     echo "lever_screen.sh: [$i/$#] $lever already done ($save)"; continue
   fi
   resume=""
   if [ -e "$save/checkpoint_last.pt" ]; then resume=1; fi
   echo "lever_screen.sh: [$i/$#] $lever: ${LEVERS[$lever]:-(recipe defaults)}"
-  settings=()
-  if [ -n "${LEVERS[$lever]}" ]; then IFS=';' read -ra settings <<< "${LEVERS[$lever]}"; fi
   env "${settings[@]}" RESUME=$resume MAX_UPDATE="$UPDATES" \
-    bash "$REPO/scripts/train.sh" "$SRC" "$TGT" vmf "$DATA" "$save"
+    bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$DATA" "$save"
 done

@@ -10,6 +10,7 @@ from the log's first line, so it includes validation and checkpointing, as a use
 """
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -23,7 +24,10 @@ VALID = re.compile(r"\| valid \| epoch (\d+) \|.*?\| bleu ([0-9.]+) \|.*?\| num_
 def read_log(path: Path):
     """[(minutes since the log's first line, epoch, updates, bleu)] of one training log."""
     start, points = None, []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    opener = gzip.open if path.suffix == ".gz" else open  # committed logs are gzipped
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        lines = handle.read().splitlines()
+    for line in lines:
         stamp = STAMP.match(line)
         if not stamp:
             continue

@@ -10,7 +10,7 @@
 #            augmented  softmax, tied, + Inan et al.'s augmented loss (--criterion tied_augmented_ce)
 #            adaptive   adaptive softmax (Grave et al. 2017; clusters cut at ADAPTIVE_CUTOFF, default
 #                       "1000,3000"), untied: fairseq's adaptive softmax has its own output weights
-#            The other softmax systems tie decoder input/output embeddings.
+#            The other softmax systems tie decoder input/output embeddings (softmax: unless TIED=0).
 #   BODY           tiny (default: 4+4 layers, 128-d, FFN 256, 4 heads) or small (3+3, 256-d, FFN 1024)
 #   DROPOUT        default 0.3
 #   MAX_UPDATE     update budget (default 3000: where the learning curves of results/quality flatten)
@@ -28,9 +28,10 @@
 #                  paper's loss alone)
 #   LOSS           the vmf system's criterion: vmf (default), cosine, l2 or max_margin (the paper's
 #                  other continuous losses; COSINE_WARMUP applies to vmf only)
-#   TIED           0 (default): the vmf system learns its decoder input embeddings (valid BLEU
-#                  +2.3 at 968 updates with the renormalised term, results/quality/levers.md);
-#                  1: the decoder inputs are the frozen table (+ a learned projection)
+#   TIED           vmf: 0 (default) learns the decoder input embeddings (valid BLEU +2.3 at 968
+#                  updates with the renormalised term, results/quality/levers.md); 1: the decoder
+#                  inputs are the frozen table (+ a learned projection). softmax: 1 (default) ties
+#                  decoder input and output embeddings; 0 unties them
 #   TRAIN_MINUTES  optional wall-clock cap on top of MAX_UPDATE (the quick mode)
 #   MAX_TOKENS     tokens per batch (default 4096)     SEED (default 1)
 #   RESUME=1       continue the run in SAVE_DIR from its last checkpoint
@@ -112,8 +113,9 @@ case "$SYSTEM" in
     esac
     if [ "${TIED:-0}" = 1 ]; then system+=(--tie-target-embeddings); fi ;;
   softmax)
-    system=(--task translation --arch "softmax_transformer_$BODY" --share-decoder-input-output-embed
-            --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;
+    system=(--task translation --arch "softmax_transformer_$BODY"
+            --criterion label_smoothed_cross_entropy --label-smoothing 0.1)
+    if [ "${TIED:-1}" = 1 ]; then system+=(--share-decoder-input-output-embed); fi ;;
   plif)
     system=(--task translation --arch "plif_transformer_$BODY" --share-decoder-input-output-embed
             --criterion label_smoothed_cross_entropy --label-smoothing 0.1) ;;

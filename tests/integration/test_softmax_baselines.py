@@ -76,3 +76,56 @@ def test_train_sh_trains_and_validates_every_softmax_system(prepared, tmp_path, 
     log = (save_dir / "train.log").read_text()
     assert '"num_updates": "2"' in log and '"valid_bleu"' in log
     assert (save_dir / "checkpoint_best.pt").is_file()
+
+
+def lever_arguments(output):
+    """{lever: [fairseq-train arguments]} from lever_screen.sh PRINT_ARGS=1 output."""
+    levers, current = {}, None
+    for line in output.splitlines():
+        if line.startswith("# "):
+            current = levers.setdefault(line[2:], [])
+        elif current is not None:
+            current.append(line)
+    return levers
+
+
+def last_value(argv, flag):
+    return argv[len(argv) - 1 - argv[::-1].index(flag) + 1]
+
+
+def test_softmax_tuning_levers_each_change_the_twins_command(prepared):
+    """SYSTEM=softmax lever_screen.sh: every tuning run differs from the twin's own command, in
+    the flag it names (later flags win in fairseq's parser)."""
+    screen = run(["bash", "scripts/lever_screen.sh", "en", "fr", str(prepared)],
+                 env=recipe_env(SYSTEM="softmax", PRINT_ARGS="1"))
+    assert screen.returncode == 0, screen.stderr[-3000:]
+    levers = lever_arguments(screen.stdout)
+    default = levers.pop("default")
+    assert len(levers) >= 20
+    assert "--share-decoder-input-output-embed" in default
+    for name, argv in levers.items():
+        assert argv != default, name
+    assert "--share-decoder-input-output-embed" not in levers["untied"]
+    assert last_value(levers["lr_1e-2"], "--lr") == "1e-2"
+    assert last_value(levers["warmup_2000"], "--warmup-updates") == "2000"
+    assert last_value(levers["dropout_0.1"], "--dropout") == "0.1"
+    assert last_value(levers["label_smoothing_0"], "--label-smoothing") == "0"
+    assert last_value(levers["adam_beta2_0.999"], "--adam-betas") == "(0.9,0.999)"
+    assert last_value(levers["max_tokens_8192"], "--max-tokens") == "8192"
+    assert last_value(levers["plif"], "--arch") == "plif_transformer_tiny"
+    assert last_value(levers["augmented"], "--criterion") == "tied_augmented_ce"
+    assert last_value(default, "--max-update") == "968"
+
+
+def test_softmax_untied_lever_trains_separate_output_weights(prepared, tmp_path):
+    import torch
+
+    env = recipe_env(SYSTEM="softmax", SCREEN_UPDATES="2", SCREEN_DIR=str(tmp_path), MAX_TOKENS="1000",
+                     EXTRA_ARGS=" ".join(TINY))
+    screen = run(["bash", "scripts/lever_screen.sh", "en", "fr", str(prepared), "untied"], env=env)
+    assert screen.returncode == 0, (screen.stdout + screen.stderr)[-3000:]
+    import fairseq_vmf  # noqa: F401  (lets torch.load read fairseq checkpoints)
+
+    model = torch.load(tmp_path / "untied" / "checkpoint_last.pt", map_location="cpu")["model"]
+    inputs, outputs = model["decoder.embed_tokens.weight"], model["decoder.output_projection.weight"]
+    assert inputs.shape == outputs.shape and not torch.equal(inputs, outputs)
