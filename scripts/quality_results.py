@@ -35,7 +35,8 @@ def load_rows(results):
 
 
 def save_rows(results, rows):
-    rows = sorted(rows, key=lambda r: (r["pair"], r["system"], r["split"], r["beam"], r.get("tag", "")))
+    rows = sorted(rows, key=lambda r: (r["pair"], r["system"], r.get("seed", 1), r["split"], r["beam"],
+                                       r.get("tag", "")))
     results.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"rows": rows}, indent=1, ensure_ascii=False) + "\n"
     (results / "summary.json").write_text(text, encoding="utf-8")
@@ -74,6 +75,8 @@ def add(args):
     hyp_src = Path(f"{output}.txt")
     results = Path(args.results)
     target = results / args.pair / args.system
+    if args.seed != 1:  # another seed of the same system keeps its own training log and outputs
+        target = target / f"seed{args.seed}"
     target.mkdir(parents=True, exist_ok=True)
     hyp = target / f"{args.split}.beam{args.beam}{'.' + args.tag if args.tag else ''}.txt"
     shutil.copyfile(hyp_src, hyp)
@@ -86,15 +89,15 @@ def add(args):
         shutil.copyfile(save_dir / "test_decodes.log", target / "test_decodes.log")
     row = {
         "pair": args.pair, "system": args.system, "split": args.split, "beam": args.beam,
-        **({"tag": args.tag} if args.tag else {}),
+        **({"tag": args.tag} if args.tag else {}), **({"seed": args.seed} if args.seed != 1 else {}),
         **score(read_lines(hyp), read_lines(args.ref), str(hyp)),
         "hyp": str(hyp.resolve().relative_to(REPO)) if hyp.resolve().is_relative_to(REPO) else str(hyp),
         "updates": checkpoint_updates(args.checkpoint or save_dir / "checkpoint_best.pt"),
         "command": command,
         "train_command": args.train_command,
     }
-    rows = [r for r in load_rows(results) if (r["pair"], r["system"], r["split"], r["beam"], r.get("tag"))
-            != (row["pair"], row["system"], row["split"], row["beam"], row.get("tag"))]
+    key = lambda r: (r["pair"], r["system"], r.get("seed", 1), r["split"], r["beam"], r.get("tag"))  # noqa: E731
+    rows = [r for r in load_rows(results) if key(r) != key(row)]
     save_rows(results, rows + [row])
     print(json.dumps(row, ensure_ascii=False))
 
@@ -111,7 +114,9 @@ def table(args):
         fresh = score(read_lines(REPO / row["hyp"]), refs, row["hyp"])  # REPO / an absolute path = that path
         if abs(fresh["bleu"] - row["bleu"]) > 0.01:
             sys.exit(f"quality_results: {row['hyp']} scores {fresh['bleu']}, summary says {row['bleu']}")
-        name = row["system"] + (f" ({row['tag']})" if row.get("tag") else "")
+        variant = ", ".join(part for part in (f"seed {row['seed']}" if "seed" in row else "", row.get("tag"))
+                            if part)
+        name = row["system"] + (f" ({variant})" if variant else "")
         lines.append(f"| {row['pair']} | {name} | {row['split']} | {row['beam']} | {fresh['bleu']:.2f} "
                      f"| {fresh['chrf']:.2f} | {row['updates']} |")
     signatures = sorted({row["signature"] for row in rows})
@@ -139,6 +144,7 @@ def main():
     p_add.add_argument("--split", choices=sorted(REFERENCE_FILES), required=True)
     p_add.add_argument("--beam", type=int, required=True)
     p_add.add_argument("--tag", default="", help="a decoding setting other than the default")
+    p_add.add_argument("--seed", type=int, default=1, help="the training seed (rows of other seeds sit in SYSTEM/seedN/)")
     p_add.add_argument("--save-dir", required=True)
     p_add.add_argument("--checkpoint", help="default SAVE_DIR/checkpoint_best.pt")
     p_add.add_argument("--output", required=True, help="translate.sh's output stem (OUTPUT.txt, OUTPUT.command)")

@@ -51,3 +51,35 @@ def test_add_records_a_rescorable_row_and_table_rescores_it(tmp_path):
     (folder / "test.beam5.txt").write_text("\n".join(references) + "\n", encoding="utf-8")
     stale = run([command("python"), SCRIPT, "--results", str(results), "table", "--raw-dir", str(raw)])
     assert stale.returncode != 0 and "summary says" in stale.stderr
+
+
+def test_another_seed_is_its_own_row_and_keeps_the_first_seeds_files(tmp_path):
+    references = ["Un chien court .", "Un homme lit ."]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with gzip.open(raw / "test_2016_flickr.fr.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(references) + "\n")
+    ref = tmp_path / "test.fr"
+    ref.write_text("\n".join(references) + "\n", encoding="utf-8")
+    results = tmp_path / "results"
+    for seed, hypotheses in [(1, references), (2, ["Un chat court .", "Un homme lit ."])]:
+        save = tmp_path / f"save{seed}"
+        save.mkdir()
+        (save / "train.log").write_text(f"seed {seed}\n", encoding="utf-8")
+        torch.save({"optimizer_history": [{"num_updates": 100 * seed}]}, save / "checkpoint_best.pt")
+        (save / "test.beam5.txt").write_text("\n".join(hypotheses) + "\n", encoding="utf-8")
+        (save / "test.beam5.command").write_text("fairseq-generate\n", encoding="utf-8")
+        added = run([command("python"), SCRIPT, "--results", str(results), "add", "--pair", "en-fr",
+                     "--system", "main", "--seed", str(seed), "--split", "test", "--beam", "5",
+                     "--save-dir", str(save), "--output", str(save / "test.beam5"), "--ref", str(ref),
+                     "--train-command", "main.sh"])
+        assert added.returncode == 0, added.stderr
+    rows = json.loads((results / "summary.json").read_text())["rows"]
+    assert [(r.get("seed", 1), r["updates"]) for r in rows] == [(1, 100), (2, 200)]
+    assert "seed" not in rows[0] and rows[1]["hyp"].endswith("en-fr/main/seed2/test.beam5.txt")
+    assert gzip.open(results / "en-fr" / "main" / "train.log.gz", "rt").read() == "seed 1\n"
+    assert gzip.open(results / "en-fr" / "main" / "seed2" / "train.log.gz", "rt").read() == "seed 2\n"
+    table = run([command("python"), SCRIPT, "--results", str(results), "table", "--raw-dir", str(raw)])
+    assert table.returncode == 0, table.stderr
+    assert "| en-fr | main | test | 5 | 100.00 |" in table.stdout
+    assert "| en-fr | main (seed 2) | test | 5 |" in table.stdout
