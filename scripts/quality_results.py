@@ -102,6 +102,29 @@ def add(args):
     print(json.dumps(row, ensure_ascii=False))
 
 
+def seed_summary(rows):
+    """Table lines (empty if none) for each system decoded the same way from several seeds:
+    BLEU per seed, their mean and sample standard deviation."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["pair"], row["system"], row["split"], row["beam"], row.get("tag", "")), []).append(row)
+    lines = []
+    for (pair, system, split, beam, tag), group in groups.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda r: r.get("seed", 1))
+        bleus = [r["bleu"] for r in group]
+        mean = sum(bleus) / len(bleus)
+        sd = (sum((b - mean) ** 2 for b in bleus) / (len(bleus) - 1)) ** 0.5
+        seeds = ", ".join(f"{r.get('seed', 1)}: {r['bleu']:.2f}" for r in group)
+        lines.append(f"| {pair} | {system}{f' ({tag})' if tag else ''} | {split} | {beam} | {seeds} "
+                     f"| {mean:.2f} ± {sd:.2f} |")
+    if not lines:
+        return []
+    return ["", "Over seeds (mean ± sample standard deviation):", "",
+            "| pair | system | split | beam | BLEU by seed | mean ± sd |", "|---|---|---|---|---|---|", *lines]
+
+
 def table(args):
     rows = load_rows(Path(args.results))
     raw = Path(args.raw_dir)
@@ -119,6 +142,7 @@ def table(args):
         name = row["system"] + (f" ({variant})" if variant else "")
         lines.append(f"| {row['pair']} | {name} | {row['split']} | {row['beam']} | {fresh['bleu']:.2f} "
                      f"| {fresh['chrf']:.2f} | {row['updates']} |")
+    lines += seed_summary(rows)
     signatures = sorted({row["signature"] for row in rows})
     lines.append("")
     lines.append("sacreBLEU signature: " + "; ".join(signatures))

@@ -83,3 +83,6 @@ def test_another_seed_is_its_own_row_and_keeps_the_first_seeds_files(tmp_path):
     assert table.returncode == 0, table.stderr
     assert "| en-fr | main | test | 5 | 100.00 |" in table.stdout
     assert "| en-fr | main (seed 2) | test | 5 |" in table.stdout
+    second = rows[1]["bleu"]
+    mean, sd = (100 + second) / 2, abs(100 - second) / 2 ** 0.5
+    assert f"| en-fr | main | test | 5 | 1: 100.00, 2: {second:.2f} | {mean:.2f} ± {sd:.2f} |" in table.stdout
