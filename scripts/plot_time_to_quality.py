@@ -141,7 +141,7 @@ def main(argv=None):
         try:
             costs[name] = float(value)
         except ValueError:
-            costs[name] = -1.0
+            costs[name] = float("nan")  # not a number: refused below like a negative one
         if not costs[name] > 0:
             parser.error(f"--cost {item}: seconds per update must be a positive number")
     if costs and set(costs) != set(curves):

@@ -68,6 +68,7 @@ def test_reference_table_and_outputs(tmp_path, logs):
     (["--cost", "softmax=0.5"], "--cost is missing for vmf"),
     (["--cost", "softmax=0", "--cost", "vmf=0.3"], "--cost softmax=0: seconds per update must be a positive number"),
     (["--cost", "sm=0.5"], "--cost sm=0.5: no system named 'sm'"),
+    (["--cost", "softmax=0.5", "--cost", "vmf=fast"], "--cost vmf=fast: seconds per update must be a positive number"),
     (["--reference", "sm"], "--reference sm: no system of that name"),
     (["--below", "1"], "--below needs --reference"),
     (["--reference", "vmf", "--below", "-1"], "--below: give a positive number"),
