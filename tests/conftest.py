@@ -1,17 +1,11 @@
 """Fixtures shared by the test tiers: a small Multi30k slice for pipeline tests."""
 
 import gzip
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import MULTI30K
-
-# two test processes share two cores (pytest.ini): a torch that starts one thread per core in
-# each of them, and in every fairseq subprocess they start, oversubscribes the machine (the
-# suite ran 12% slower). Set before torch is imported; subprocesses inherit it.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")
