@@ -3,7 +3,8 @@
 
     python scripts/lever_table.py checkpoints/screen.en-fr.softmax [--at 484 726 968]
 
-Each sub-folder of the screen folder is one lever with its ``train.log`` (or ``train.log.gz``);
+Each sub-folder of the screen folder is one lever with its ``train.log`` (or ``train.log.gz``), and
+each ``LEVER.train.log.gz`` file is one lever too (the committed logs of results/quality);
 the table gives the validation BLEU logged at each of the ``--at`` update counts (the epoch
 ending there; ``-`` where the run did not get that far), the best logged value with its
 updates, and the updates reached. Rows are sorted by the BLEU at the last ``--at`` count.
@@ -26,14 +27,19 @@ def lever_row(points, at):
 
 
 def table(screen: Path, at):
+    logs = {}  # lever -> its log: LEVER/train.log(.gz) (a screen's folder) or LEVER.train.log.gz (committed)
+    for path in sorted(screen.iterdir()):
+        if path.is_dir():
+            log = next((path / name for name in ("train.log", "train.log.gz") if (path / name).is_file()), None)
+            if log is not None:
+                logs[path.name] = log
+        elif path.name.endswith(".train.log.gz"):
+            logs[path.name[:-len(".train.log.gz")]] = path
     rows = []
-    for folder in sorted(p for p in screen.iterdir() if p.is_dir()):
-        log = next((folder / name for name in ("train.log", "train.log.gz") if (folder / name).is_file()), None)
-        if log is None:
-            continue
+    for lever, log in logs.items():
         points = read_log(log)
         if points:
-            rows.append((folder.name, lever_row(points, at)))
+            rows.append((lever, lever_row(points, at)))
     if not rows:
         sys.exit(f"lever_table.py: {screen}: no lever folder with a train.log holding validation BLEU")
     rows.sort(key=lambda item: -1 if item[1]["at"][-1] is None else item[1]["at"][-1], reverse=True)
