@@ -1,16 +1,16 @@
-"""The one exception type for problems in what the user gave us (a file, a flag).
+"""Bad input reported as one line: the plugin's excepthook and fairseq's errors it rewords.
 
-Command-line entry points catch it and print its message on one line, without a
-traceback: the message itself must name the file or flag and say what is wrong.
+:class:`InputError` is defined in the text layer (``fairseq_vmf_text.errors``) and
+re-exported here for the plugin's modules. Command-line entry points catch it and print
+its message on one line, without a traceback: the message itself must name the file or
+flag and say what is wrong.
 """
 
 
 import re
 import sys
 
-
-class InputError(Exception):
-    """Bad user input: a missing or malformed file, an unsupported option value."""
+from fairseq_vmf_text.errors import InputError  # noqa: F401  (re-exported)
 
 
 def _checkpoint_being_loaded(tb):

@@ -19,7 +19,7 @@ import torch
 
 from ..checkpoint_files import checkpoint_file_problem
 from ..errors import InputError
-from .common import run_main
+from fairseq_vmf_text.commands import run_main
 
 logger = logging.getLogger("fairseq_vmf.average")
 EPOCH_CHECKPOINT = re.compile(r"checkpoint(\d+)\.pt$")

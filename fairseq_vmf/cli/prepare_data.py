@@ -20,12 +20,14 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..data.corpus import MULTI30K_SPLITS, check_language_pair, find_raw_file, read_parallel, write_lines, read_lines
-from ..data.moses import moses_tokenize
+from fairseq_vmf_text.commands import add_config_argument, parse_args, run_main
+from fairseq_vmf_text.corpus import MULTI30K_SPLITS, check_language_pair, find_raw_file, read_parallel, write_lines, read_lines
+from fairseq_vmf_text.moses import moses_tokenize
+from fairseq_vmf_text.subwords import sentencepiece_encode, train_sentencepiece
+
 from ..data.steps import StepRunner
-from ..data.subwords import sentencepiece_encode, train_sentencepiece
 from ..errors import InputError
-from .common import add_config_argument, default_raw_dir, parse_args, run_main
+from .common import default_raw_dir
 
 logger = logging.getLogger("fairseq_vmf.prepare")
 

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import List, Optional
 
-from .common import run_main
+from fairseq_vmf_text.commands import run_main
 
 NUM_UPDATES = re.compile(r"num_updates[= ](\d+)")
 VALID_BLEU = re.compile(r"\| bleu ([\d.]+)")

@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from ..checkpoint_files import checkpoint_file_problem, newest_good_checkpoint
 from ..errors import InputError
-from .common import run_main
+from fairseq_vmf_text.commands import run_main
 
 logger = logging.getLogger("fairseq_vmf.resume_point")
 

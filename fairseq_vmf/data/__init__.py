@@ -1,3 +1,4 @@
-"""Reading, checking and segmenting raw parallel text (no fairseq components here)."""
+"""The data pipeline's resumable steps and checked fairseq dictionaries. Raw text,
+Moses and SentencePiece segmentation are in ``fairseq_vmf_text`` (no fairseq there)."""
 
-from . import corpus, moses, steps, subwords  # noqa: F401
+from . import dictionary, steps  # noqa: F401

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
+from fairseq_vmf_text.corpus import read_text
 
-from ..data.corpus import read_text
 from ..errors import InputError
 from .target_table import TargetEmbeddingTable, word_rows
 from .vectors import COMPOSED, MISSING, OWN

@@ -182,8 +182,8 @@ def test_fairseq_trains_on_the_data_and_its_checkpoint_loads_safely(prepared, tm
 
 
 def test_moses_round_trip_on_multi30k_val(multi30k_dir):
-    from fairseq_vmf.data.corpus import read_lines
-    from fairseq_vmf.data.moses import moses_detokenize, moses_tokenize
+    from fairseq_vmf_text.corpus import read_lines
+    from fairseq_vmf_text.moses import moses_detokenize, moses_tokenize
 
     for lang in ("en", "de", "fr"):
         lines = [" ".join(line.split()) for line in read_lines(multi30k_dir / f"val.{lang}.gz")]

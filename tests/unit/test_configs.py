@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fairseq_vmf.cli import build_embeddings, prepare_data
-from fairseq_vmf.cli.common import parse_args
+from fairseq_vmf_text.commands import parse_args
 from tests.helpers import REPO
 
 PARSERS = {"prepare": prepare_data.build_parser, "embeddings": build_embeddings.build_parser}

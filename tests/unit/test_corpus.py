@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from fairseq_vmf.data.corpus import check_language_pair, find_raw_file, read_lines, read_parallel
+from fairseq_vmf_text.corpus import check_language_pair, find_raw_file, read_lines, read_parallel
 from fairseq_vmf.errors import InputError
 
 

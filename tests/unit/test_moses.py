@@ -1,6 +1,6 @@
 import pytest
 
-from fairseq_vmf.data.moses import moses_detokenize, moses_tokenize
+from fairseq_vmf_text.moses import moses_detokenize, moses_tokenize
 
 SENTENCES = {
     "en": ["A man in an orange hat starring at something.", "Two dogs, a cat and a bird aren't playing."],

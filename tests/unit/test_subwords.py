@@ -1,6 +1,6 @@
 import pytest
 
-from fairseq_vmf.data.subwords import sentencepiece_decode, sentencepiece_encode, train_sentencepiece
+from fairseq_vmf_text.subwords import sentencepiece_decode, sentencepiece_encode, train_sentencepiece
 from fairseq_vmf.errors import InputError
 
 TEXT = [

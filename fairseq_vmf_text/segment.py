@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..data.moses import moses_tokenize
-from ..data.subwords import sentencepiece_encode
-from ..errors import InputError
-from .common import parse_args, run_main
+from .moses import moses_tokenize
+from .subwords import sentencepiece_encode
+from .errors import InputError
+from .commands import parse_args, run_main
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ gives the original sentence back and needs no Moses detokenizer.
 from pathlib import Path
 from typing import Iterable, List
 
-from ..errors import InputError
+from .errors import InputError
 
 
 def train_sentencepiece(

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..data.corpus import SUPPORTED_LANGUAGES
-from ..data.moses import moses_detokenize
-from ..data.subwords import sentencepiece_decode
-from ..errors import InputError
-from .common import parse_args, run_main
+from .corpus import SUPPORTED_LANGUAGES
+from .moses import moses_detokenize
+from .subwords import sentencepiece_decode
+from .errors import InputError
+from .commands import parse_args, run_main
 
 
 def build_parser() -> argparse.ArgumentParser:
