@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import REPO, recipe_env, run
 
 
@@ -134,18 +136,29 @@ def small_raw_corpus(multi30k_dir, raw):
     return raw
 
 
-def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
+SMALL_ROWS_ENV = {"EMBED_ARGS": "--dim 16 --bucket 2000 --epoch 2", "SOFTMAX_UPDATES": "4", "MAX_TOKENS": "1024"}
+
+
+@pytest.fixture(scope="module")
+def cost_run(multi30k_dir, tmp_path_factory):
+    """One COST_UPDATES=20 run of two rows on 200 lines (a CE row and a row with several
+    flags), shared by the tests below: each run pays data preparation and fairseq's start-up."""
+    base = tmp_path_factory.mktemp("seed_table")
+    env = recipe_env(RAW_DIR=str(small_raw_corpus(multi30k_dir, base / "raw")), **SMALL_ROWS_ENV)
+    work = base / "work"
+    work.mkdir()
+    measured = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word ft_max_margin"], cwd=work,
+                   env={**env, "COST_UPDATES": "20"})
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    return work, env
+
+
+def test_rows_measure_and_reuse_through_the_script(cost_run):
     """The script end to end on 200 lines: COST_UPDATES measures a row's own command; a run
     trained by train.sh with the row's settings is taken by REUSE only when the row's command is
     the one it was trained with, and the row's decodes are recorded from it."""
-    raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
-    work = tmp_path / "work"
-    work.mkdir()
-    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", SOFTMAX_UPDATES="4",
-                     MAX_TOKENS="1024")
+    work, env = cost_run
     script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word"]
-    measured = run(script, cwd=work, env={**env, "COST_UPDATES": "20"})
-    assert measured.returncode == 0, measured.stderr[-3000:]
     results = work / "results" / "seed_table"
     cost = json.loads((results / "per_update_cost.json").read_text())["en-fr"]["ce_word_word"]
     assert cost["updates_run"] == 20 and abs(cost["s_per_update"] * cost["updates_per_s"] - 1) < 0.01
@@ -173,19 +186,17 @@ def test_rows_measure_and_reuse_through_the_script(multi30k_dir, tmp_path):
     assert sorted(p.name for p in earlier.iterdir()) == before
 
 
-def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path):
+def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path, cost_run):
     """ft_max_margin sets LOSS and EXTRA_ARGS: both must reach fairseq-train (a row's flags
     once reached train.sh as one string, LOSS='max_margin EXTRA_ARGS=...')."""
     raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
-    env = recipe_env(RAW_DIR=str(raw), EMBED_ARGS="--dim 16 --bucket 2000 --epoch 2", MAX_TOKENS="1024")
     script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ft_max_margin"]
     # fairseq logs a rate every 20 updates: a shorter cost run is refused before any work
-    too_short = run(script, cwd=tmp_path, env={**env, "COST_UPDATES": "2"})
+    too_short = run(script, cwd=tmp_path, env=recipe_env(RAW_DIR=str(raw), **SMALL_ROWS_ENV, COST_UPDATES="2"))
     assert too_short.returncode == 2 and "COST_UPDATES=2" in too_short.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
-    measured = run(script, cwd=tmp_path, env={**env, "COST_UPDATES": "20"})
-    assert measured.returncode == 0, measured.stderr[-3000:]
-    with gzip.open(tmp_path / "results/seed_table/per_update_cost/en-fr.ft_max_margin.log.gz", "rt") as log:
+    work, _ = cost_run
+    with gzip.open(work / "results/seed_table/per_update_cost/en-fr.ft_max_margin.log.gz", "rt") as log:
         text = log.read()
     assert "'criterion': {'_name': 'max_margin'" in text
     assert "margin_negative='projection'" in text
