@@ -16,13 +16,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import List, Optional
 
+from fairseq_vmf_text.commands import add_config_argument, parse_args, run_main
+
 from ..data.dictionary import read_dictionary
 from ..data.steps import StepRunner
 from ..embeddings.table_extension import extend_table, read_word_list, words_of_text
 from ..embeddings.target_table import TargetEmbeddingTable, build_target_table, read_coverage, write_coverage
 from ..embeddings.vectors import FastTextSettings, RandomVectors, load_vectors, train_fasttext
 from ..errors import InputError
-from fairseq_vmf_text.commands import add_config_argument, parse_args, run_main
 
 logger = logging.getLogger("fairseq_vmf.embed")
 
