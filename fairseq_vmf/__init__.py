@@ -16,7 +16,7 @@ from . import models  # noqa: F401  (registers continuous_transformer, continuou
 from . import search  # noqa: F401  (kNN backends; FAISS imported lazily)
 from . import generation  # noqa: F401  (the kNN beam-search generator)
 from . import tasks  # noqa: F401  (registers translation_vmf)
-from . import data  # noqa: F401  (raw text, tokenization, pipeline steps)
+from . import data  # noqa: F401  (pipeline steps, checked dictionaries; raw text is in fairseq_vmf_text)
 from . import embeddings  # noqa: F401  (word vectors and the target-embedding table)
 from . import profiling  # noqa: F401  (the largest-tensor probe of the benchmarks and tests)
 
