@@ -57,6 +57,10 @@ declare -A LEVERS=(
   [softmax_table]="TABLE=$DATA/embeddings/softmax.$TGT.npz"
   [word2vec_table]="TABLE=$DATA/embeddings/word2vec.$TGT.npz"
   [mix_0.5]="TABLE=$DATA/embeddings/fasttext_mix0.5.$TGT.npz"
+  # the softmax twin's leading tuning runs, tried on the continuous model too
+  [dropout_0.1]="DROPOUT=0.1"
+  [pre_norm]="EXTRA_ARGS=--encoder-normalize-before --decoder-normalize-before"
+  [warmup_500]="WARMUP=500"
 )
 # The softmax twin's tuning runs (tiny body, lr 5e-3, warm-up 1000, dropout 0.3, label smoothing
 # 0.1, tied embeddings, 4096 tokens): the same budget and seed. A lever may change the system
