@@ -6,7 +6,7 @@ import pytest
 
 from fairseq_vmf.cli import build_embeddings, prepare_data
 from fairseq_vmf_text.commands import parse_args
-from tests.helpers import REPO
+from tests.helpers import REPO, recipe_env, run
 
 PARSERS = {"prepare": prepare_data.build_parser, "embeddings": build_embeddings.build_parser}
 
@@ -137,3 +137,51 @@ def test_a_misspelt_key_is_caught(tmp_path):
     (tmp_path / "broken.yaml").write_text(broken)
     cfg = compose_like_fairseq_hydra_train(tmp_path, "broken", REQUIRED + ["task.target_embeddings=/t.npz"])
     assert unknown_keys(cfg) == [("model", "tie_target_embedings"), ("optimization", "clip_nrom")]
+
+
+def _leaf(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def _same_value(written, recipe) -> bool:
+    if isinstance(recipe, list) and not isinstance(written, list):
+        recipe = recipe[0] if len(recipe) == 1 else recipe
+    if isinstance(written, list) and not isinstance(recipe, list):
+        written = written[0] if len(written) == 1 else written
+    try:
+        return float(written) == float(recipe)
+    except (TypeError, ValueError):
+        return str(written).replace(" ", "") == str(recipe).replace(" ", "")
+
+
+def test_main_job_config_is_the_training_main_sh_runs(tmp_path):
+    """configs/train/vmf_transformer_tiny.yaml and scripts/main.sh (train.sh's vmf defaults, its
+    own update budget) describe one training: each value the file writes is the recipe's, and
+    each option the recipe moves off fairseq's default is written in the file."""
+    import re
+    import sys
+
+    import yaml
+
+    import fairseq_vmf  # noqa: F401
+    sys.path.insert(0, str(REPO / "scripts"))
+    from same_training import IGNORED, build_cfg, default_cfg, flatten, plain
+
+    budget = re.search(r"MAX_UPDATE=\$\{MAX_UPDATE:-(\d+)\}", (REPO / "scripts/main.sh").read_text()).group(1)
+    data = tmp_path / "data"
+    (data / "embeddings").mkdir(parents=True)
+    (data / "prepare.json").write_text('{"segmentation": {"en": "moses", "fr": "moses"}}')
+    (data / "embeddings" / "fasttext_mix0.5.fr.npz").write_bytes(b"")  # train.sh only checks it exists
+    printed = run(["bash", str(REPO / "scripts/train.sh"), "en", "fr", "vmf", str(data), str(tmp_path / "save")],
+                  env=recipe_env(PRINT_ARGS="1", MAX_UPDATE=budget))
+    assert printed.returncode == 0, printed.stderr
+    argv = printed.stdout.splitlines()
+    recipe = dict(flatten(plain(build_cfg(argv))))
+    defaults = default_cfg(argv)
+    written = dict(flatten(yaml.safe_load((REPO / "configs/train/vmf_transformer_tiny.yaml").read_text())))
+    for key, value in written.items():
+        if value == "???" or _leaf(key) in IGNORED:  # paths given on the command line
+            continue
+        assert _same_value(value, recipe[key]), (key, value, recipe[key])
+    moved = {_leaf(k) for k, v in recipe.items() if defaults.get(k) != v and _leaf(k) not in IGNORED}
+    assert moved - {_leaf(k) for k in written} == set()
