@@ -10,7 +10,7 @@ their default value (they cannot have changed the run). Keys the run has and the
 does not are the ones fairseq's model builder fills in from the others (max_*_positions,
 target_embed_dim): they follow from what is compared.
 
-    python scripts/same_training.py --checkpoint DIR/checkpoint_last.pt -- ARGV...
+    python scripts/same_training.py --checkpoint DIR/checkpoint_last.pt [--allow OPTION ...] -- ARGV...
 exits 0 and prints "same training" or exits 1 and lists every differing key.
 """
 import argparse
@@ -82,12 +82,12 @@ def plain(cfg):
     return cfg
 
 
-def differences(stored, built, defaults):
+def differences(stored, built, defaults, allowed=()):
     old, new = dict(flatten(plain(stored))), dict(flatten(plain(built)))
     found = []
     for key in sorted(set(old) | set(new)):
         name = key.rsplit(".", 1)[-1]
-        if name in IGNORED or key.startswith("distributed_training."):
+        if name in IGNORED or name in allowed or key.startswith("distributed_training."):
             continue
         if key not in old:
             if new[key] != defaults.get(key, object()):
@@ -122,6 +122,8 @@ def default_cfg(argv):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True, help="a checkpoint of the finished run")
+    parser.add_argument("--allow", action="append", default=[], metavar="OPTION",
+                        help="an option that may differ (e.g. max_update when a resumed run goes on longer)")
     parser.add_argument("argv", nargs=argparse.REMAINDER, help="-- then the fairseq-train arguments")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # hydra's deprecation notes on fairseq's own configs
@@ -131,7 +133,7 @@ def main():
         sys.exit(f"same_training.py: --checkpoint {args.checkpoint}: no such file")
     import fairseq_vmf  # noqa: F401  (its import lets torch load fairseq checkpoints safely)
     stored = torch.load(args.checkpoint, map_location="cpu")["cfg"]
-    found = differences(stored, build_cfg(argv), default_cfg(argv))
+    found = differences(stored, build_cfg(argv), default_cfg(argv), set(args.allow))
     if found:
         print(f"not the same training as {args.checkpoint}:")
         print("\n".join(f"  {line}" for line in found))

@@ -34,7 +34,8 @@
 #                  decoder input and output embeddings; 0 unties them
 #   TRAIN_MINUTES  optional wall-clock cap on top of MAX_UPDATE (the quick mode)
 #   MAX_TOKENS     tokens per batch (default 4096)     SEED (default 1)
-#   RESUME=1       continue the run in SAVE_DIR from its last checkpoint
+#   RESUME=1       continue the run in SAVE_DIR from its last checkpoint, with the settings it was
+#                  trained with (refused otherwise: scripts/same_training.py; MAX_UPDATE may grow)
 #   EXTRA_ARGS     more fairseq-train flags, appended last
 #   PRINT_ARGS=1   print the fairseq-train arguments (one per line) and exit; nothing is written
 set -euo pipefail
@@ -136,6 +137,17 @@ if [ -n "${PRINT_ARGS:-}" ]; then  # the fairseq-train arguments, one per line; 
   # shellcheck disable=SC2086
   printf '%s\n' "${common[@]}" "${system[@]}" ${EXTRA_ARGS:-}
   exit 0
+fi
+if [ -n "${RESUME:-}" ]; then
+  resume_from=${good:-$SAVE/checkpoint_last.pt}
+  if [ -f "$resume_from" ]; then
+    # a resume continues the same training: a setting changed since (a new default, another
+    # environment) would silently mix two recipes in one run; only the budget may grow
+    # shellcheck disable=SC2086
+    python "$REPO/scripts/same_training.py" --allow max_update --allow stop_time_hours \
+      --checkpoint "$resume_from" -- "${common[@]}" "${system[@]}" ${EXTRA_ARGS:-} >&2 \
+      || { echo "train.sh: RESUME=1: $SAVE was trained with other settings (listed above); resume it with its own settings or train in another SAVE_DIR" >&2; exit 2; }
+  fi
 fi
 # shellcheck disable=SC2086
 fairseq-train "${common[@]}" "${system[@]}" "${restore[@]}" ${EXTRA_ARGS:-} 2>&1 | tee -a "$SAVE/train.log" \

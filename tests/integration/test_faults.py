@@ -167,6 +167,12 @@ def test_killed_training_resumes_with_the_same_losses(prepared, tmp_path, launch
     resumes_at = at if fault == "copy_last" else last_saved(killed)
     assert resumes_at < at or fault == "copy_last"
     good = sorted(p.name for p in save.glob("checkpoint_*_*.pt"))
+    if fault == "between_updates":  # a resume with another setting would mix two trainings in one run
+        before = {p.name: p.stat().st_mtime_ns for p in save.iterdir()}
+        changed = train_sh(prepared, save, launcher_path, RESUME="1", DROPOUT="0.2")
+        assert changed.returncode == 2 and "trained with other settings" in changed.stderr
+        assert "model.dropout: 0.3 in the run, 0.2 in the command" in changed.stderr
+        assert {p.name: p.stat().st_mtime_ns for p in save.iterdir()} == before
 
     resumed = train_sh(prepared, save, launcher_path, RESUME="1")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -111,6 +111,10 @@ def test_same_training_accepts_only_the_runs_own_command(tmp_path):
     found = " ".join(differences(changed))
     for key in ("optimization.max_update", "common.seed", "criterion.label_smoothing", "model.dropout"):
         assert key in found, (key, found)
+    # train.sh resumes a run only as the same training, but lets its budget grow
+    longer = _softmax_argv(data, "--max-update", "5000")
+    assert any(line.startswith("optimization.max_update:") for line in differences(longer))
+    assert module.differences(stored, module.build_cfg(longer), module.default_cfg(longer), {"max_update"}) == []
     untied = [a for a in _softmax_argv(data) if a != "--share-decoder-input-output-embed"]
     assert "share_decoder_input_output_embed" in " ".join(differences(untied))
 
