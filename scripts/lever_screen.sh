@@ -105,12 +105,16 @@ for lever in "$@"; do
   settings=()
   if [ -n "${LEVERS[$lever]}" ]; then IFS=';' read -ra settings <<< "${LEVERS[$lever]}"; fi
   system=$SYSTEM
+  # the softmax tuning runs are screened against dropout 0.3, the twin's recipe when the screen
+  # began (train.sh's softmax default is 0.1 since): the rows stay comparable with each other
+  base=()
+  if [ "$SYSTEM" = softmax ]; then base=("DROPOUT=${DROPOUT:-0.3}"); fi
   for setting in "${settings[@]}"; do  # SYSTEM=... picks train.sh's system, not an env variable
     case "$setting" in SYSTEM=*) system=${setting#SYSTEM=} ;; esac
   done
   if [ -n "${PRINT_ARGS:-}" ]; then
     echo "# $lever"
-    env "${settings[@]}" MAX_UPDATE="$UPDATES" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$DATA" "$save"
+    env "${base[@]}" "${settings[@]}" MAX_UPDATE="$UPDATES" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$DATA" "$save"
     continue
   fi
   if [ -e "$save/train.log" ] && grep -q "done training" "$save/train.log"; then
@@ -119,6 +123,6 @@ for lever in "$@"; do
   resume=""
   if [ -e "$save/checkpoint_last.pt" ]; then resume=1; fi
   echo "lever_screen.sh: [$i/$#] $lever: ${LEVERS[$lever]:-(recipe defaults)}"
-  env "${settings[@]}" RESUME=$resume MAX_UPDATE="$UPDATES" \
+  env "${base[@]}" "${settings[@]}" RESUME=$resume MAX_UPDATE="$UPDATES" \
     bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$DATA" "$save"
 done
