@@ -44,19 +44,30 @@ ROWS = {
 # the plugin's own line for continuous models, else fairseq's (which writes 2,963,456)
 TRAINABLE = [re.compile(r"model: (\d+) trainable"),
              re.compile(r"num\. shared model params: [\d,]+ \(num\. trained: ([\d,]+)\)")]
+# the model's dropout in the Namespace fairseq-train logs (not attention_/activation_dropout):
+# the softmax recipe changed it (0.3 -> 0.1), so rows trained before and after must be told apart
+DROPOUT = re.compile(r"(?<![\w])dropout=([0-9.]+)")
 
 
-def trainable_parameters(results: Path, pair: str, row: str):
+def _log_text(results: Path, pair: str, row: str):
     log = results / pair / row / "train.log.gz"
     if not log.is_file():
         return None
     with gzip.open(log, "rt", encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
+        return handle.read()
+
+
+def trainable_parameters(text):
     for pattern in TRAINABLE:
-        found = pattern.findall(text)
+        found = pattern.findall(text or "")
         if found:
             return int(found[-1].replace(",", ""))
     return None
+
+
+def dropout(text):
+    found = DROPOUT.search(text or "")
+    return float(found.group(1)) if found else None
 
 
 def record_cost(results: Path, pair: str, row: str, updates_per_s: float, updates_run: int, log: str):
@@ -84,10 +95,11 @@ def build(results: Path):
             if beam5 is None:
                 continue
             signature = beam5["signature"]
+            log = _log_text(results, pair, name)
             entry["directions"][pair] = {
                 "bleu_greedy": greedy["bleu"] if greedy else None, "bleu_beam5": beam5["bleu"],
                 "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "hyp_beam5": beam5["hyp"],
-                "trainable_parameters": trainable_parameters(results, pair, name),
+                "trainable_parameters": trainable_parameters(log), "dropout": dropout(log),
                 "cpu_minutes": None,
             }
             cost = costs.get(pair, {}).get(name)
@@ -120,6 +132,14 @@ def markdown(table, signature) -> str:
         paper = " / ".join(cell(e["paper_bleu"][d]) for d in DIRECTIONS)
         lines.append(f"| {e['row']} | {e['embeddings']} | {e['tied']} | {e['segmentation']} | {e['loss']} | "
                      + " | ".join(dirs) + f" | {cell(params)} | {paper} |")
+    by_dropout = {}
+    for e in table:
+        for d, r in e["directions"].items():
+            by_dropout.setdefault(r.get("dropout"), []).append(f"{e['row']} {d}")
+    if by_dropout:
+        lines += ["", "Dropout, read from each cell's training log: " + "; ".join(
+            f"{cell(value)}: " + (f"all {len(cells)} cells" if len(by_dropout) == 1 else ", ".join(cells))
+            for value, cells in sorted(by_dropout.items(), key=lambda kv: -len(kv[1]))) + "."]
     lines += ["", f"sacreBLEU signature: {signature or '(no row recorded yet)'}", ""]
     return "\n".join(lines)
 

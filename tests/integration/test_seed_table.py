@@ -21,14 +21,16 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     results = tmp_path / "seed_table"
     (results / "en-fr" / "ft_vmf_reg12_tied").mkdir(parents=True)
     with gzip.open(results / "en-fr" / "ft_vmf_reg12_tied" / "train.log.gz", "wt") as log:
-        log.write("continuous output layer: 38400 trainable parameters ...; model: 2345678 trainable\n")
+        log.write("Namespace(activation_dropout=0.0, attention_dropout=0.1, dropout=0.3, encoder_layerdrop=0)\n"
+                  "continuous output layer: 38400 trainable parameters ...; model: 2345678 trainable\n")
     rows = [{"pair": "en-fr", "system": "ft_vmf_reg12_tied", "split": "test", "beam": b, "bleu": v, "chrf": 60.0 + b,
              "signature": "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", "updates": 5000,
              "hyp": f"h{b}.txt"} for b, v in ((1, 40.5), (5, 41.25))]
     rows.append({**rows[1], "system": "ce_word_word", "pair": "fr-en", "bleu": 50.0})
     (results / "fr-en" / "ce_word_word").mkdir(parents=True)
     with gzip.open(results / "fr-en" / "ce_word_word" / "train.log.gz", "wt") as log:  # fairseq's own lines
-        log.write("| num. shared model params: 2,963,456 (num. trained: 2,963,456)\n"
+        log.write("Namespace(attention_dropout=0.0, dropout=0.1)\n"
+                  "| num. shared model params: 2,963,456 (num. trained: 2,963,456)\n"
                   "| num. expert model params: 0 (num. trained: 0)\n")
     (results / "summary.json").write_text(json.dumps({"rows": rows}))
     # the row's measured cost: 1.6 updates/s, so 5000 updates are 5000 / 1.6 / 60 = 52.1 CPU minutes
@@ -44,13 +46,16 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
                                            "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678,
-                                           "cpu_minutes": 52.1}
+                                           "dropout": 0.3, "cpu_minutes": 52.1}
     assert tied["paper_bleu"] == {"fr-en": 32.1, "de-en": 25.1, "en-fr": 31.7}
     markdown = (tmp_path / "seed_table.md").read_text()
     assert "| ft_vmf_reg12_tied | fastText | yes | word->emb | NLLvMF reg1+reg2 | not run | not run | " \
            "40.5 / 41.25 / 65.0 / 5000 / 52.1 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
     # fr-en comes first; a row without its greedy decode shows "-" there
     assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 / - | not run | not run | 2963456 |" \
+        in markdown
+    # cells trained with different dropouts (the softmax recipe changed) are named, from the logs
+    assert "Dropout, read from each cell's training log: 0.1: ce_word_word fr-en; 0.3: ft_vmf_reg12_tied en-fr." \
         in markdown
 
 
