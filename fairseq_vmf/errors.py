@@ -62,11 +62,13 @@ def too_long_message(exc):
             f"--skip-invalid-size-inputs-valid-test")
 
 
-def bf16_without_gpu_message(exc):
-    """fairseq turns --bf16 into --tpu; without a GPU it then fails looking for torch_xla."""
+def bf16_as_tpu_message(exc):
+    """fairseq-train (0.12) turns --bf16 into --tpu, GPU or not, and then fails looking for
+    torch_xla; fairseq-hydra-train does not (checked on an H200: results/reliability/bf16_h200)."""
     if isinstance(exc, AttributeError) and "xla_device" in str(exc):
-        return ("--bf16: fairseq runs bfloat16 on a TPU when there is no GPU, and torch_xla is not "
-                "installed; on CPU train in float32 (drop --bf16)")
+        return ("--bf16: fairseq-train turns it into --tpu (fairseq 0.12, with or without a GPU) and "
+                "torch_xla is not installed; train bfloat16 with fairseq-hydra-train and common.bf16=true "
+                "(scripts/bf16_check.sh), or drop --bf16 to train in float32")
     return None
 
 
@@ -88,7 +90,7 @@ def _print_input_errors(previous_hook):
             sys.stderr.write(f"fairseq_vmf: error: {exc}\n")
             return
         unloadable = (checkpoint_load_message(exc, tb) or too_long_message(exc)
-                      or bf16_without_gpu_message(exc) or replace_unk_message(exc))
+                      or bf16_as_tpu_message(exc) or replace_unk_message(exc))
         if unloadable:
             sys.stderr.write(f"fairseq_vmf: error: {unloadable}\n")
             return
