@@ -118,9 +118,11 @@ def _child(config, connection):
 
 
 def run_worker(config):
-    """One configuration in a forked process: its peak RSS is its own, and fairseq's
-    imports (done once in the parent before forking) are not paid per configuration."""
-    context = multiprocessing.get_context("fork")
+    """One configuration in a fresh process: its peak RSS is its own. On CPU it is forked, so
+    fairseq's imports (done once in the parent) are not paid per configuration; on CUDA it is
+    spawned, since a forked child cannot use CUDA once the parent has touched it."""
+    cuda = str(config.get("device", "cpu")).startswith("cuda")
+    context = multiprocessing.get_context("spawn" if cuda else "fork")
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(config, send))
     process.start()

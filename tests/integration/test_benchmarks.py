@@ -90,3 +90,28 @@ def test_time_to_quality_reads_fairseq_logs(tmp_path):
     assert out.with_suffix(".png").is_file()
     missing = run([sys.executable, "scripts/plot_time_to_quality.py", "--out", str(out), f"vmf={tmp_path / 'no.log'}"])
     assert missing.returncode != 0 and "vmf: no log file" in missing.stderr
+
+
+def test_benchmark_workers_are_spawned_on_cuda_and_forked_on_cpu(monkeypatch):
+    # a forked child cannot use CUDA once the parent has touched it (every configuration
+    # failed that way on an H200); CPU keeps fork so fairseq's imports are paid once
+    from tests.helpers import REPO
+    sys.path.insert(0, str(REPO / "scripts"))
+    import benchmark_measure
+
+    methods = []
+
+    class Stop(Exception):
+        pass
+
+    def get_context(method):
+        methods.append(method)
+        raise Stop
+
+    monkeypatch.setattr(benchmark_measure.multiprocessing, "get_context", get_context)
+    for device in ("cuda", "cuda:1", "cpu"):
+        try:
+            benchmark_measure.run_worker({"device": device})
+        except Stop:
+            pass
+    assert methods == ["spawn", "spawn", "fork"]
