@@ -88,6 +88,14 @@ declare -A SOFTMAX_LEVERS=(
   [max_tokens_8192]="MAX_TOKENS=8192"
   [plif]="SYSTEM=plif"
   [augmented]="SYSTEM=augmented"
+  # second round: dropout 0.1 (the best single lever, now train.sh's softmax default) combined
+  # with the next-best levers, and dropout on either side of it
+  [dropout_0.05]="DROPOUT=0.05"
+  [dropout_0.15]="DROPOUT=0.15"
+  [dropout_0.1_pre_norm]="DROPOUT=0.1;EXTRA_ARGS=--encoder-normalize-before --decoder-normalize-before"
+  [dropout_0.1_warmup_500]="DROPOUT=0.1;WARMUP=500"
+  [dropout_0.1_untied]="DROPOUT=0.1;TIED=0"
+  [dropout_0.1_clip_norm_1]="DROPOUT=0.1;EXTRA_ARGS=--clip-norm 1.0"
 )
 if [ "$SYSTEM" = softmax ]; then
   unset LEVERS; declare -A LEVERS

@@ -119,6 +119,10 @@ def test_softmax_tuning_levers_each_change_the_twins_command(prepared):
     assert last_value(levers["plif"], "--arch") == "plif_transformer_tiny"
     assert last_value(levers["augmented"], "--criterion") == "tied_augmented_ce"
     assert last_value(default, "--max-update") == "968"
+    combined = levers["dropout_0.1_pre_norm"]  # a combination keeps both of its changes
+    assert last_value(combined, "--dropout") == "0.1" and "--decoder-normalize-before" in combined
+    assert last_value(levers["dropout_0.1_warmup_500"], "--warmup-updates") == "500"
+    assert last_value(levers["dropout_0.1_warmup_500"], "--dropout") == "0.1"
 
 
 def test_softmax_untied_lever_trains_separate_output_weights(prepared, tmp_path):
