@@ -13,6 +13,14 @@
 #   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf, or
 #                  checkpoints/SRC-TGT.vmf_DATA_VARIANT for another variant); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
+#   TABLE_SOURCE   softmax: first train the softmax twin (scripts/train.sh softmax, its own recipe,
+#                  TWIN_MAX_UPDATE updates, default 3000) in TWIN_DIR (default SAVE_DIR.softmax_twin),
+#                  average its last 5 epochs and take its output embeddings as the target table
+#                  (fairseq-vmf-embed --vectors): the best continuous tables here (with pre-norm,
+#                  EXTRA_ARGS="--encoder-normalize-before --decoder-normalize-before": 57.30 test en-fr,
+#                  results/quality/levers.md). The twin's time counts in the continuous model's: about
+#                  28 + 34 minutes here, over the default's 60, so it is an option. Unset: the table is
+#                  TABLE or prepare.sh's mixed fastText table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -28,6 +36,12 @@ DATA=data/multi30k-$DATA_VARIANT.$SRC-$TGT
 export MAX_UPDATE=${MAX_UPDATE:-5000}
 if [ -n "${QUICK:-}" ]; then export TRAIN_MINUTES=${TRAIN_MINUTES:-15}; fi
 bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"
+case "${TABLE_SOURCE:-}" in
+  "") ;;
+  softmax) TABLE=$(bash scripts/softmax_twin_table.sh "$SRC" "$TGT" "$DATA" "${TWIN_DIR:-$SAVE.softmax_twin}" | tail -1)
+           export TABLE ;;
+  *) echo "main.sh: TABLE_SOURCE=$TABLE_SOURCE: softmax or unset" >&2; exit 2 ;;
+esac
 bash scripts/train.sh "$SRC" "$TGT" vmf "$DATA" "$SAVE"
 # the mean of the last 5 epoch checkpoints: +1.2 valid BLEU over the best one for this model
 # and +0.5 for its softmax twin (results/quality/averaging.md)
