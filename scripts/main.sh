@@ -35,13 +35,15 @@ else SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf_$DATA_VARIANT}; fi
 DATA=data/multi30k-$DATA_VARIANT.$SRC-$TGT
 export MAX_UPDATE=${MAX_UPDATE:-5000}
 if [ -n "${QUICK:-}" ]; then export TRAIN_MINUTES=${TRAIN_MINUTES:-15}; fi
-bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"
-case "${TABLE_SOURCE:-}" in
-  "") ;;
-  softmax) TABLE=$(bash scripts/softmax_twin_table.sh "$SRC" "$TGT" "$DATA" "${TWIN_DIR:-$SAVE.softmax_twin}" | tail -1)
-           export TABLE ;;
+case "${TABLE_SOURCE:-}" in  # checked before anything is prepared
+  ""|softmax) ;;
   *) echo "main.sh: TABLE_SOURCE=$TABLE_SOURCE: softmax or unset" >&2; exit 2 ;;
 esac
+bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"
+if [ "${TABLE_SOURCE:-}" = softmax ]; then
+  TABLE=$(bash scripts/softmax_twin_table.sh "$SRC" "$TGT" "$DATA" "${TWIN_DIR:-$SAVE.softmax_twin}" | tail -1)
+  export TABLE
+fi
 bash scripts/train.sh "$SRC" "$TGT" vmf "$DATA" "$SAVE"
 # the mean of the last 5 epoch checkpoints: +1.2 valid BLEU over the best one for this model
 # and +0.5 for its softmax twin (results/quality/averaging.md)

@@ -186,6 +186,13 @@ def test_main_job_refuses_a_bad_language_pair(tmp_path, pair, named):
     assert_refused(result, before, named)
 
 
+def test_main_job_refuses_an_unknown_table_source_before_preparing_anything():
+    before = snapshot(Path("data")) if Path("data").is_dir() else {}
+    result = run(["bash", "scripts/main.sh", "en", "it"], env=recipe_env(TABLE_SOURCE="fasttext"))
+    assert_refused(result, before, "TABLE_SOURCE=fasttext", "softmax or unset")
+    assert not Path("data/multi30k-word_word.en-it").exists()
+
+
 def test_main_job_refuses_an_unknown_data_variant():
     before = snapshot(Path("data")) if Path("data").is_dir() else {}
     result = run(["bash", "scripts/main.sh", "en", "fr"], env=recipe_env(DATA_VARIANT="bpe_words"))

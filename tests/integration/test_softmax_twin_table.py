@@ -15,13 +15,13 @@ pytestmark = pytest.mark.slow
 def test_trains_the_twin_with_its_own_recipe_and_writes_its_embeddings(prepared, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(prepared, data)
-    twin = tmp_path / "twin_a"
+    twin = tmp_path / "en-fr.vmf.softmax_twin"  # main.sh's default name: SAVE_DIR.softmax_twin
     # the continuous model's settings are in the environment too: none may reach the twin
     env = recipe_env(TWIN_EXTRA_ARGS=" ".join(TINY), TWIN_MAX_UPDATE="4", MAX_TOKENS="1000",
                      DROPOUT="0.77", EXTRA_ARGS="--no-such-flag", TABLE="/nonexistent.npz")
     result = run(["bash", "scripts/softmax_twin_table.sh", "en", "fr", str(data), str(twin)], env=env)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    table = data / "embeddings" / "twin_a.fr.npz"
+    table = data / "embeddings" / "en-fr.vmf.softmax_twin.fr.npz"
     assert result.stdout.strip().splitlines()[-1] == str(table)
 
     log = (twin / "train.log").read_text()
