@@ -115,8 +115,9 @@ for lever in "$@"; do
   system=$SYSTEM
   # the softmax tuning runs are screened against dropout 0.3, the twin's recipe when the screen
   # began (train.sh's softmax default is 0.1 since): the rows stay comparable with each other
-  base=()
-  if [ "$SYSTEM" = softmax ]; then base=("DROPOUT=${DROPOUT:-0.3}"); fi
+  # and both keep post-norm layers, the screens' base (pre-norm is a lever here, train.sh's vmf default since)
+  base=("PRE_NORM=0")
+  if [ "$SYSTEM" = softmax ]; then base+=("DROPOUT=${DROPOUT:-0.3}"); fi
   for setting in "${settings[@]}"; do  # SYSTEM=... picks train.sh's system, not an env variable
     case "$setting" in SYSTEM=*) system=${setting#SYSTEM=} ;; esac
   done

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # The main job, from a fresh checkout after scripts/install.sh: prepare a Multi30k pair
-# (word->word by default) and its target table, train the continuous-output Transformer with the vMF
-# loss (+ the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update
-# budget (progress and time left are printed as it runs),
-# average its last 5 epoch checkpoints, translate test_2016_flickr (beam 5) and print
-# sacreBLEU with its signature.
+# (word->word by default); train the softmax twin and take its output embeddings as the target
+# table (scripts/softmax_twin_table.sh); train the continuous-output Transformer (pre-norm layers,
+# the vMF loss + the vMF renormalised over the batch's words: scripts/train.sh) to its fixed update
+# budget (progress and time left are printed as it runs); average its last 5 epoch checkpoints,
+# translate test_2016_flickr (beam 5) and print sacreBLEU with its signature.
 #   usage: scripts/main.sh [SRC] [TGT]        (default: en fr; also en de, fr en, de en, ...)
-#   QUICK=1        the quick mode: a 15-minute wall-clock cap on training
-#   MAX_UPDATE     update budget (default 5000: 55 minutes of training here, validation included)
+#   QUICK=1        the quick mode: a 15-minute wall-clock cap on training and the mixed fastText
+#                  table (no twin: its 28 minutes do not fit)
+#   MAX_UPDATE     the continuous model's update budget (default 4000: with the twin's 3000, about 56
+#                  minutes of training here, validation included; its valid curve gains about 0.7
+#                  BLEU more by 5,000, results/quality/levers.md)
 #   DATA_VARIANT   segmentation (scripts/prepare.sh): word_word (default) or bpe_bpe
 #                  (SentencePiece on both sides, the table over target pieces)
 #   SAVE_DIR       checkpoint folder (default checkpoints/SRC-TGT.vmf, or
 #                  checkpoints/SRC-TGT.vmf_DATA_VARIANT for another variant); an existing run there
 #                  is not touched: the job refuses to start (set RESUME=1 to continue it)
-#   TABLE_SOURCE   softmax: first train the softmax twin (scripts/train.sh softmax, its own recipe,
-#                  TWIN_MAX_UPDATE updates, default 3000) in TWIN_DIR (default SAVE_DIR.softmax_twin),
-#                  average its last 5 epochs and take its output embeddings as the target table
-#                  (fairseq-vmf-embed --vectors): the best continuous tables here (with pre-norm,
-#                  EXTRA_ARGS="--encoder-normalize-before --decoder-normalize-before": 57.30 test en-fr,
-#                  results/quality/levers.md). The twin's time counts in the continuous model's: about
-#                  28 + 34 minutes here, over the default's 60, so it is an option. Unset: the table is
-#                  TABLE or prepare.sh's mixed fastText table
+#   TABLE_SOURCE   where the target table comes from:
+#                  softmax (default) the softmax twin (scripts/train.sh softmax, its own recipe,
+#                          TWIN_MAX_UPDATE updates, default 3000) trained in TWIN_DIR (default
+#                          SAVE_DIR.softmax_twin), the mean of its last 5 epochs: the best continuous
+#                          tables here (+1.3 test BLEU en-fr and +1.5 en-de over the mixed fastText
+#                          table with pre-norm layers, results/quality/levers.md); its training
+#                          time counts in the job's
+#                  fasttext        prepare.sh's fastText table mixed half with random directions (the
+#                          main job's table up to commit 1de48c9; QUICK's default)
+#   TABLE          a table of your own (fairseq-vmf-embed); no twin is trained (not with TABLE_SOURCE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -33,14 +38,25 @@ export DATA_VARIANT=${DATA_VARIANT:-word_word}
 if [ "$DATA_VARIANT" = word_word ]; then SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf}
 else SAVE=${SAVE_DIR:-checkpoints/$SRC-$TGT.vmf_$DATA_VARIANT}; fi
 DATA=data/multi30k-$DATA_VARIANT.$SRC-$TGT
-export MAX_UPDATE=${MAX_UPDATE:-5000}
+export MAX_UPDATE=${MAX_UPDATE:-4000}
 if [ -n "${QUICK:-}" ]; then export TRAIN_MINUTES=${TRAIN_MINUTES:-15}; fi
-case "${TABLE_SOURCE:-}" in  # checked before anything is prepared
-  ""|softmax) ;;
-  *) echo "main.sh: TABLE_SOURCE=$TABLE_SOURCE: softmax or unset" >&2; exit 2 ;;
+# checked before anything is prepared or trained (the twin comes first)
+if [ -e "$SAVE/checkpoint_last.pt" ] && [ -z "${RESUME:-}" ]; then
+  echo "main.sh: $SAVE already holds a training run; set RESUME=1 to continue it or pick another SAVE_DIR" >&2
+  exit 2
+fi
+if [ -n "${TABLE:-}" ] && [ -n "${TABLE_SOURCE:-}" ]; then
+  echo "main.sh: TABLE=$TABLE and TABLE_SOURCE=$TABLE_SOURCE: give one of them" >&2; exit 2
+fi
+if [ -n "${TABLE:-}" ]; then table_from=table
+elif [ -n "${QUICK:-}" ]; then table_from=${TABLE_SOURCE:-fasttext}
+else table_from=${TABLE_SOURCE:-softmax}; fi
+case "$table_from" in
+  table|softmax|fasttext) ;;
+  *) echo "main.sh: TABLE_SOURCE=$TABLE_SOURCE: softmax (the default) or fasttext" >&2; exit 2 ;;
 esac
 bash scripts/prepare.sh "$SRC" "$TGT" "$DATA"
-if [ "${TABLE_SOURCE:-}" = softmax ]; then
+if [ "$table_from" = softmax ]; then
   TABLE=$(bash scripts/softmax_twin_table.sh "$SRC" "$TGT" "$DATA" "${TWIN_DIR:-$SAVE.softmax_twin}" | tail -1)
   export TABLE
 fi

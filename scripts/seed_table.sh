@@ -89,10 +89,12 @@ for row in $ROWS; do
   fi
   data="data/multi30k-$variant.$SRC-$TGT"
   DATA_VARIANT=$variant bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$data" > /dev/null
-  env_row=(RESUME=1 "MAX_UPDATE=${SOFTMAX_UPDATES:-3000}")
+  # one body for every row: post-norm layers, as the en-fr rows were trained (train.sh's vmf
+  # default is pre-norm since)
+  env_row=(RESUME=1 PRE_NORM=0 "MAX_UPDATE=${SOFTMAX_UPDATES:-3000}")
   if [ "$system" = vmf ]; then
     # the paper's losses alone: the recipe's renormalised term is off unless the row sets it
-    env_row=(RESUME=1 "MAX_UPDATE=${CONTINUOUS_UPDATES:-5000}" "TIED=$tied"
+    env_row=(RESUME=1 PRE_NORM=0 "MAX_UPDATE=${CONTINUOUS_UPDATES:-5000}" "TIED=$tied"
              "TABLE=$data/embeddings/$table.$TGT.npz" TABLE_NLL=0)
     if [ "$table" = word2vec ] && [ ! -e "$data/embeddings/word2vec.$TGT.npz" ]; then
       fairseq-vmf-embed --config "$REPO/configs/embeddings/word2vec.yaml" --data "$data" > /dev/null

@@ -8,7 +8,7 @@
 #   existing table is reused, nothing is retrained
 #   TWIN_MAX_UPDATE   the twin's update budget (default 3000, its converged recipe)
 #   TWIN_EXTRA_ARGS   more fairseq-train flags for the twin (the continuous model's EXTRA_ARGS,
-#                     TABLE, DROPOUT, LR, WARMUP, TIED, LOSS do not reach it)
+#                     TABLE, DROPOUT, LR, WARMUP, TIED, LOSS, PRE_NORM do not reach it)
 #   RESUME=1          continue an interrupted twin in TWIN_DIR (scripts/train.sh)
 #   SEED, BODY, MAX_TOKENS   as in scripts/train.sh
 set -euo pipefail
@@ -18,11 +18,12 @@ TGT=${2:?usage: softmax_twin_table.sh SRC TGT DATA TWIN_DIR}
 DATA=${3:?usage: softmax_twin_table.sh SRC TGT DATA TWIN_DIR}
 TWIN=${4:?usage: softmax_twin_table.sh SRC TGT DATA TWIN_DIR}
 NAME=$(basename "$TWIN")
+NAME=${NAME%."$TGT"}  # as fairseq-vmf-embed names it: twin "x.fr" -> table "x.fr.npz", not "x.fr.fr.npz"
 TABLE_OUT=$DATA/embeddings/$NAME.$TGT.npz
 if [ -f "$TABLE_OUT" ]; then echo "$TABLE_OUT"; exit 0; fi
 
 # the twin trains with its own recipe: the continuous model's settings stay out of it
-env -u TABLE -u DROPOUT -u LR -u WARMUP -u TIED -u LOSS -u TRAIN_MINUTES -u COSINE_WARMUP -u TABLE_NLL \
+env -u TABLE -u DROPOUT -u LR -u WARMUP -u TIED -u LOSS -u TRAIN_MINUTES -u COSINE_WARMUP -u TABLE_NLL -u PRE_NORM \
   EXTRA_ARGS="${TWIN_EXTRA_ARGS:-}" MAX_UPDATE="${TWIN_MAX_UPDATE:-3000}" \
   bash "$REPO/scripts/train.sh" "$SRC" "$TGT" softmax "$DATA" "$TWIN" >&2
 epochs=$(find "$TWIN" -maxdepth 1 -name 'checkpoint[0-9]*.pt' | wc -l)
@@ -33,14 +34,6 @@ if [ "$epochs" -ge 2 ]; then  # the mean of the last 5 epochs, as the twin's rep
 else  # a budget shorter than two epochs: its last checkpoint
   AVG=$TWIN/checkpoint_last.pt
 fi
-dim=$(python - "$AVG" <<'PY'
-import sys
-import torch
-import fairseq_vmf  # noqa: F401  (lets torch.load read fairseq checkpoints)
-from fairseq_vmf.embeddings.vectors import OUTPUT_EMBEDDING_KEYS
-model = torch.load(sys.argv[1], map_location="cpu")["model"]
-print(next(model[k].shape[1] for k in OUTPUT_EMBEDDING_KEYS if k in model))
-PY
-)
-fairseq-vmf-embed --data "$DATA" --vectors "$AVG" --name "$NAME" --dim "$dim" >&2
+# without --dim the table keeps the checkpoint's embedding size
+fairseq-vmf-embed --data "$DATA" --vectors "$AVG" --name "$NAME" >&2
 echo "$TABLE_OUT"

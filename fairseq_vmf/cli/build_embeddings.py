@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="vectors to train: fasttext (skip-gram with character n-grams), word2vec (whole "
                              "words) or random (seeded random unit rows, nothing trained)")
     parser.add_argument("--name", help="file name stem (default: the variant, or the --vectors file's stem)")
-    parser.add_argument("--dim", type=int, default=defaults.dim, help="embedding dimension (checked against --vectors)")
+    parser.add_argument("--dim", type=int,
+                        help=f"embedding dimension (default {defaults.dim} for trained or random vectors; with "
+                             "--vectors, the file's own size, checked against --dim when given)")
     parser.add_argument("--epoch", type=int, default=defaults.epoch)
     parser.add_argument("--min-count", type=int, default=defaults.min_count)
     parser.add_argument("--minn", type=int, default=defaults.minn, help="shortest character n-gram")
@@ -156,7 +158,7 @@ def build(args: argparse.Namespace) -> Path:
     """Train or load vectors and write the table; returns the table's path."""
     lang, dict_path, train_text, out_dir = resolve_paths(args)
     dictionary = read_dictionary(dict_path)
-    if args.dim <= 0:
+    if args.dim is not None and args.dim <= 0:
         raise InputError(f"--dim {args.dim}: must be positive")
     if not 0 <= args.random_mix < 1:
         raise InputError(f"--random-mix {args.random_mix}: must be in [0, 1)")
@@ -171,7 +173,7 @@ def build(args: argparse.Namespace) -> Path:
         if train_text is None or not train_text.is_file():
             raise InputError(f"{train_text}: training text not found (pass --train-text or --vectors)")
         settings = FastTextSettings(
-            dim=args.dim, subwords=VARIANTS[args.variant], epoch=args.epoch, min_count=args.min_count,
+            dim=dim, subwords=VARIANTS[args.variant], epoch=args.epoch, min_count=args.min_count,
             minn=args.minn, maxn=args.maxn, bucket=args.bucket, lr=args.lr, window=args.window,
             negatives=args.negatives, threads=args.threads,
         )
@@ -185,15 +187,19 @@ def build(args: argparse.Namespace) -> Path:
         )
     elif not vectors_path.is_file():
         raise InputError(f"--vectors {vectors_path}: file not found")
+    given = None  # a user's vectors without --dim: read once, their size is the table's
+    if args.dim is None and args.vectors is not None:
+        given = load_vectors(vectors_path, dictionary.symbols)
+    dim = given.dim if given is not None else (args.dim if args.dim is not None else FastTextSettings().dim)
 
     table_path = out_dir / f"{name}.{lang}.npz"
     coverage_path = out_dir / f"{name}.{lang}.coverage.json"
 
     def make_table():
         if vectors_path is None:
-            vectors = RandomVectors(args.dim)
+            vectors = RandomVectors(dim)
         else:
-            vectors = load_vectors(vectors_path, dictionary.symbols, expected_dim=args.dim)
+            vectors = given or load_vectors(vectors_path, dictionary.symbols, expected_dim=dim)
         table, coverage = build_target_table(dictionary.symbols, vectors, seed=args.seed, center=args.center,
                                              random_mix=args.random_mix)
         table.save(table_path)
@@ -212,7 +218,7 @@ def build(args: argparse.Namespace) -> Path:
         f"table.{name}.{lang}",
         [table_path, coverage_path],
         # random_mix only when set, so tables made before the option keep their step settings
-        {"seed": args.seed, "dim": args.dim, "center": args.center,
+        {"seed": args.seed, "dim": dim, "center": args.center,
          **({"random_mix": args.random_mix} if args.random_mix else {})},
         make_table,
         inputs=[dict_path] + ([vectors_path] if vectors_path else []),

@@ -188,9 +188,27 @@ def test_main_job_refuses_a_bad_language_pair(tmp_path, pair, named):
 
 def test_main_job_refuses_an_unknown_table_source_before_preparing_anything():
     before = snapshot(Path("data")) if Path("data").is_dir() else {}
-    result = run(["bash", "scripts/main.sh", "en", "it"], env=recipe_env(TABLE_SOURCE="fasttext"))
-    assert_refused(result, before, "TABLE_SOURCE=fasttext", "softmax or unset")
+    result = run(["bash", "scripts/main.sh", "en", "it"], env=recipe_env(TABLE_SOURCE="word2vec"))
+    assert_refused(result, before, "TABLE_SOURCE=word2vec", "softmax (the default) or fasttext")
     assert not Path("data/multi30k-word_word.en-it").exists()
+
+
+def test_main_job_refuses_a_table_and_a_table_source_together():
+    before = snapshot(Path("data")) if Path("data").is_dir() else {}
+    result = run(["bash", "scripts/main.sh", "en", "it"], env=recipe_env(TABLE_SOURCE="softmax", TABLE="mine.npz"))
+    assert_refused(result, before, "TABLE=mine.npz and TABLE_SOURCE=softmax", "give one of them")
+    assert not Path("data/multi30k-word_word.en-it").exists()
+
+
+def test_main_job_refuses_a_used_save_dir_before_training_the_twin(tmp_path):
+    save = tmp_path / "en-it.vmf"
+    save.mkdir()
+    (save / "checkpoint_last.pt").write_bytes(b"an earlier run")
+    before = snapshot(Path("data")) if Path("data").is_dir() else {}
+    result = run(["bash", "scripts/main.sh", "en", "it"], env=recipe_env(SAVE_DIR=str(save)))
+    assert_refused(result, before, f"{save} already holds a training run", "RESUME=1")
+    assert not Path("data/multi30k-word_word.en-it").exists() and not Path(f"{save}.softmax_twin").exists()
+    assert (save / "checkpoint_last.pt").read_bytes() == b"an earlier run"
 
 
 def test_main_job_refuses_an_unknown_data_variant():

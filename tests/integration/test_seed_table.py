@@ -209,3 +209,5 @@ def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path
         text = log.read()
     assert "'criterion': {'_name': 'max_margin'" in text
     assert "margin_negative='projection'" in text
+    # one body for every row: post-norm layers, though train.sh's continuous default is pre-norm
+    assert "encoder_normalize_before=False" in text and "decoder_normalize_before=False" in text

@@ -109,6 +109,7 @@ def test_softmax_tuning_levers_each_change_the_twins_command(prepared):
     for name, argv in levers.items():  # each lever changes the training itself, not only its folder
         assert without_save_dir(argv) != without_save_dir(default), name
     assert last_value(default, "--dropout") == "0.3"  # the screen's baseline (train.sh's softmax default is 0.1)
+    assert "--encoder-normalize-before" not in default  # the screens keep post-norm layers as their base
     assert "--share-decoder-input-output-embed" not in levers["untied"]
     assert last_value(levers["lr_1e-2"], "--lr") == "1e-2"
     assert last_value(levers["warmup_2000"], "--warmup-updates") == "2000"

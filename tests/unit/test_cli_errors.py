@@ -93,8 +93,16 @@ def test_vec_without_header_is_read_glove_style(tmp_path, dict_file):
 def test_dimension_not_the_one_asked_for(tmp_path, dict_file):
     vec = tmp_path / "small.vec"
     vec.write_text("2 3\nchat 1 0 0\nchien 0 1 0\n")
-    result = embed(tmp_path, dict_file, vec)  # --dim defaults to 300
+    result = embed(tmp_path, dict_file, vec, "--dim", "300")
     assert_one_line_error(result, "fairseq-vmf-embed", "small.vec: vectors have dimension 3 but --dim 300")
+
+
+def test_user_vectors_without_dim_keep_their_own_size(tmp_path, dict_file):
+    vec = tmp_path / "small.vec"
+    vec.write_text("2 3\nchat 1 0 0\nchien 0 1 0\n")
+    result = embed(tmp_path, dict_file, vec)  # no --dim: the file's 3, not fastText's default 300
+    assert result.returncode == 0, result.stderr
+    assert np.load(tmp_path / "emb" / "small.fr.npz")["vectors"].shape[1] == 3
 
 
 def test_user_vectors_make_a_table(tmp_path, dict_file):

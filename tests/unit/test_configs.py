@@ -185,3 +185,29 @@ def test_main_job_config_is_the_training_main_sh_runs(tmp_path):
         assert _same_value(value, recipe[key]), (key, value, recipe[key])
     moved = {_leaf(k) for k, v in recipe.items() if defaults.get(k) != v and _leaf(k) not in IGNORED}
     assert moved - {_leaf(k) for k in written} == set()
+
+
+def _train_args(tmp_path, system, **env):
+    data = tmp_path / "data"
+    (data / "embeddings").mkdir(parents=True, exist_ok=True)
+    (data / "prepare.json").write_text('{"segmentation": {"en": "moses", "fr": "moses"}}')
+    (data / "embeddings" / "fasttext_mix0.5.fr.npz").write_bytes(b"")  # train.sh only checks it exists
+    return run(["bash", str(REPO / "scripts/train.sh"), "en", "fr", system, str(data), str(tmp_path / "save")],
+               env=recipe_env(PRINT_ARGS="1", **env))
+
+
+def test_pre_norm_layers_are_the_continuous_default_only(tmp_path):
+    """train.sh: the continuous model trains pre-norm layers unless PRE_NORM=0; the softmax
+    systems keep post-norm unless PRE_NORM=1; anything else is refused."""
+    flags = {"--encoder-normalize-before", "--decoder-normalize-before"}
+
+    def argv(system, **env):
+        printed = _train_args(tmp_path, system, **env)
+        assert printed.returncode == 0, printed.stderr
+        return set(printed.stdout.splitlines())
+
+    assert flags <= argv("vmf") and not flags & argv("vmf", PRE_NORM="0")
+    assert not flags & argv("softmax") and flags <= argv("softmax", PRE_NORM="1")
+    refused = _train_args(tmp_path, "vmf", PRE_NORM="yes")
+    assert refused.returncode == 2 and "train.sh: PRE_NORM=yes: 1" in refused.stderr
+    assert refused.stdout == ""
