@@ -166,6 +166,12 @@ def build(args: argparse.Namespace) -> Path:
     name = args.name or (args.vectors.stem if args.vectors else args.variant)
     name = name.removesuffix(f".{lang}")  # "vectors.fr.bin" -> "vectors.fr.npz", not "vectors.fr.fr.npz"
     vectors_path = args.vectors
+    if vectors_path is not None and not vectors_path.is_file():
+        raise InputError(f"--vectors {vectors_path}: file not found")
+    given = None  # a user's vectors without --dim: read once, their size is the table's
+    if args.dim is None and vectors_path is not None:
+        given = load_vectors(vectors_path, dictionary.symbols)
+    dim = given.dim if given is not None else (args.dim if args.dim is not None else FastTextSettings().dim)
     settings = None
     if vectors_path is None and args.variant == "random":
         pass  # every word row is drawn from --seed by build_target_table
@@ -185,12 +191,6 @@ def build(args: argparse.Namespace) -> Path:
             lambda: train_fasttext(train_text, vectors_path, settings),
             inputs=[train_text],
         )
-    elif not vectors_path.is_file():
-        raise InputError(f"--vectors {vectors_path}: file not found")
-    given = None  # a user's vectors without --dim: read once, their size is the table's
-    if args.dim is None and args.vectors is not None:
-        given = load_vectors(vectors_path, dictionary.symbols)
-    dim = given.dim if given is not None else (args.dim if args.dim is not None else FastTextSettings().dim)
 
     table_path = out_dir / f"{name}.{lang}.npz"
     coverage_path = out_dir / f"{name}.{lang}.coverage.json"
