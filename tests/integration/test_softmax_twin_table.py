@@ -55,3 +55,17 @@ def test_refuses_a_twin_folder_that_holds_another_run(prepared, tmp_path):
     assert "already holds a training run" in result.stderr
     assert (twin / "checkpoint_last.pt").read_bytes() == b"someone else's run"
     assert not (data / "embeddings" / "twin_b.fr.npz").exists()
+
+
+def test_a_twin_folder_named_like_the_language_reuses_the_table_embed_writes(tmp_path):
+    """fairseq-vmf-embed strips a trailing ".fr" from the table's name: the script looks for the
+    same file (twin "x.fr" -> "x.fr.npz", not "x.fr.fr.npz") and reuses it, training nothing."""
+    data = tmp_path / "data"
+    (data / "embeddings").mkdir(parents=True)
+    table = data / "embeddings" / "en-fr.twin.fr.npz"
+    table.write_bytes(b"made earlier")
+    twin = tmp_path / "en-fr.twin.fr"
+    result = run(["bash", "scripts/softmax_twin_table.sh", "en", "fr", str(data), str(twin)], env=recipe_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(table)
+    assert not twin.exists() and table.read_bytes() == b"made earlier"
