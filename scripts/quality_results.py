@@ -5,18 +5,22 @@
         --save-dir checkpoints/q/en-fr.vmf_fasttext --output checkpoints/q/en-fr.vmf_fasttext/test.beam5 \
         --ref data/ww.en-fr/raw/test.fr
     quality_results.py table [--readme README.md]   # re-scores every row from its committed hypotheses
+    quality_results.py rename --pair en-fr --system main --to vmf_main_old   # a system's rows and folder
 
 ``add`` copies the detokenized hypotheses (``OUTPUT.txt``), the generate command
 (``OUTPUT.command``), the training log (gzipped) and the log of test decodes into
 ``results/quality/PAIR/SYSTEM/``, scores the hypotheses with sacreBLEU and chrF, and
 replaces the row of the same (pair, system, split, beam) in the summary. ``table``
 re-scores each row from the committed files (references read from the raw data) and
-prints the README's results table; it fails if a stored score disagrees.
+prints the README's results table; it fails if a stored score disagrees. ``rename`` gives a
+system's rows (every seed and tag) and its folder another name, e.g. to keep a row whose
+recipe changed beside the one trained again under its name.
 """
 
 import argparse
 import gzip
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -158,6 +162,33 @@ def table(args):
         readme.write_text(head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
+def rename(args):
+    results = Path(args.results)
+    where = results / "summary.json"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", args.to):
+        sys.exit(f"quality_results rename: --to {args.to!r}: use letters, digits and _ . + - (a folder name)")
+    rows = load_rows(results)
+    mine = [r for r in rows if r["pair"] == args.pair and r["system"] == args.system]
+    if not mine:
+        sys.exit(f"quality_results rename: {where} has no rows of {args.pair} {args.system}")
+    source, target = (results / args.pair / args.system).resolve(), (results / args.pair / args.to).resolve()
+    if target.exists() or any(r["pair"] == args.pair and r["system"] == args.to for r in rows):
+        sys.exit(f"quality_results rename: {args.pair} {args.to} already exists ({target} or its rows); "
+                 "nothing was changed")
+    for row in mine:
+        hyp = Path(row["hyp"]) if Path(row["hyp"]).is_absolute() else REPO / row["hyp"]
+        if not hyp.resolve().is_relative_to(source):
+            sys.exit(f"quality_results rename: {row['hyp']} is not in {source}; nothing was changed")
+    source.rename(target)
+    for row in mine:
+        hyp = Path(row["hyp"]) if Path(row["hyp"]).is_absolute() else REPO / row["hyp"]
+        moved = target / hyp.resolve().relative_to(source)
+        row["system"] = args.to
+        row["hyp"] = str(moved.relative_to(REPO)) if moved.is_relative_to(REPO) else str(moved)
+    save_rows(results, rows)
+    print(f"quality_results rename: {len(mine)} rows of {args.pair} {args.system} -> {args.to} ({target})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default=str(RESULTS), help="the results folder (summary.json and hypotheses)")
@@ -179,6 +210,11 @@ def main():
     p_table.add_argument("--raw-dir", default=str(REPO.parent / "shared" / "data" / "multi30k"))
     p_table.add_argument("--readme", help="also write the table between the quality-table markers of this file")
     p_table.set_defaults(run=table)
+    p_rename = sub.add_parser("rename", help="give a system's rows and folder another name")
+    p_rename.add_argument("--pair", required=True)
+    p_rename.add_argument("--system", required=True)
+    p_rename.add_argument("--to", required=True, help="the new system name (no rows or folder of it yet)")
+    p_rename.set_defaults(run=rename)
     args = parser.parse_args()
     args.run(args)
 

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from pathlib import Path
 
 import sacrebleu
 import torch
@@ -86,3 +87,19 @@ def test_another_seed_is_its_own_row_and_keeps_the_first_seeds_files(tmp_path):
     second = rows[1]["bleu"]
     mean, sd = (100 + second) / 2, abs(100 - second) / 2 ** 0.5
     assert f"| en-fr | main | test | 5 | 1: 100.00, 2: {second:.2f} | {mean:.2f} ± {sd:.2f} |" in table.stdout
+    # the first seed's recipe changed: its rows and folder move to another name, every seed with them
+    renamed = run([command("python"), SCRIPT, "--results", str(results), "rename", "--pair", "en-fr",
+                   "--system", "main", "--to", "main_old"])
+    assert renamed.returncode == 0, renamed.stderr
+    rows = json.loads((results / "summary.json").read_text())["rows"]
+    assert [r["system"] for r in rows] == ["main_old", "main_old"] and not (results / "en-fr" / "main").exists()
+    assert rows[1]["hyp"].endswith("en-fr/main_old/seed2/test.beam5.txt") and Path(rows[1]["hyp"]).is_file()
+    table = run([command("python"), SCRIPT, "--results", str(results), "table", "--raw-dir", str(raw)])
+    assert table.returncode == 0 and "| en-fr | main_old (seed 2) | test | 5 |" in table.stdout
+    for system, to, message in [("main", "x", "has no rows of en-fr main"),
+                                ("main_old", "main_old", "en-fr main_old already exists"),
+                                ("main_old", "../x", "use letters, digits")]:
+        refused = run([command("python"), SCRIPT, "--results", str(results), "rename", "--pair", "en-fr",
+                       "--system", system, "--to", to])
+        assert refused.returncode == 1 and message in refused.stderr
+    assert json.loads((results / "summary.json").read_text())["rows"] == rows
