@@ -14,6 +14,8 @@ into CPU time at per-update costs measured side by side in one run (scripts/per_
 or seed_table.sh COST_UPDATES=N): each validation point's updates x that cost, plus the
 run's own validation and checkpoint time rescaled by the same day factor. ``--reference
 NAME`` adds how long each system takes to first reach NAME's best validation BLEU.
+``--after NAME=PRIOR`` starts NAME's clock where PRIOR's training ended, for a system that
+needs another training first (the continuous model on the softmax twin's output embeddings).
 """
 
 import argparse
@@ -122,6 +124,9 @@ def main(argv=None):
                         help="tabulate each system's time to reach this system's best validation BLEU")
     parser.add_argument("--below", action="append", type=float, default=[], metavar="BLEU",
                         help="with --reference: also the time to reach the reference's best minus BLEU")
+    parser.add_argument("--after", action="append", default=[], metavar="NAME=PRIOR",
+                        help="NAME trains after PRIOR (another of the logs, e.g. the run its table comes "
+                             "from): PRIOR's time to its last validation is added to NAME's times")
     args = parser.parse_args(argv)
     curves, paths = {}, {}
     for item in args.logs:
@@ -154,6 +159,17 @@ def main(argv=None):
     for name in args.reference:
         if name not in curves:
             parser.error(f"--reference {name}: no system of that name among the logs")
+    priors = {}
+    for item in args.after:
+        name, prior = name_value(parser, item, "PRIOR")
+        for what in (name, prior):
+            if what not in curves:
+                parser.error(f"--after {item}: no system named {what!r} among the logs")
+        if name == prior or name in priors:
+            parser.error(f"--after {item}: give each system at most one other system to follow")
+        priors[name] = prior
+    if set(priors) & set(priors.values()):
+        parser.error("--after: a system that follows another cannot itself be followed (one step only)")
     times = {name: [p[0] for p in points] for name, points in curves.items()}
     time_label = "wall-clock training time (minutes, incl. validation)"
     if costs:
@@ -163,6 +179,8 @@ def main(argv=None):
             except ValueError as err:
                 parser.error(f"{name}: {paths[name]}: {err}")
         time_label = "CPU minutes at the side-by-side cost per update (incl. validation)"
+    for name, prior in priors.items():  # the priors' own times are final here: they follow no one
+        times[name] = [times[prior][-1] + t for t in times[name]]
     kind = "cpu_minutes" if costs else "minutes"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(
@@ -171,6 +189,8 @@ def main(argv=None):
     lines = [f"| system | epoch | updates | {kind.replace('_', ' ')} | valid BLEU |", "| --- | --- | --- | --- | --- |"]
     for name, points in curves.items():
         lines += [f"| {name} | {e} | {u} | {t:.1f} | {b:.2f} |" for t, (_, e, u, b) in zip(times[name], points)]
+    for name, prior in priors.items():
+        lines += ["", f"{name}: its times include {prior}'s {times[prior][-1]:.1f} minutes, trained first."]
     for name in args.reference:
         for below in [0.0] + args.below:
             lines += [""] + reference_table(name, curves, times, below)

@@ -64,6 +64,33 @@ def test_reference_table_and_outputs(tmp_path, logs):
     assert out.with_suffix(".png").stat().st_size > 1000
 
 
+def test_a_system_trained_after_another_starts_where_that_one_ended(tmp_path, logs):
+    """--after: the continuous model on the twin's table pays the twin's training first."""
+    out = tmp_path / "ttq"
+    ttq.main(["--out", str(out), f"softmax={logs[0]}", f"vmf={logs[1]}", "--cost", "softmax=0.5",
+              "--cost", "vmf=0.3", "--after", "vmf=softmax", "--reference", "softmax"])
+    points = json.loads(out.with_suffix(".json").read_text())
+    # softmax ends at 115 s; vmf's own 33, 66, 99 s come after it
+    assert [p["cpu_minutes"] for p in points["vmf"]] == pytest.approx([2.47, 3.02, 3.57], abs=0.01)
+    assert [p["cpu_minutes"] for p in points["softmax"]] == pytest.approx([0.92, 1.92], abs=0.01)
+    table = out.with_suffix(".md").read_text()
+    assert "vmf: its times include softmax's 1.9 minutes, trained first." in table
+    assert "| vmf | 200 | 3.0 | 1.57x | 22.00 |" in table  # (115 + 66) / 115
+
+
+@pytest.mark.parametrize("after, message", [
+    (["--after", "vmf=sm"], "--after vmf=sm: no system named 'sm'"),
+    (["--after", "vmf=vmf"], "--after vmf=vmf: give each system at most one other system to follow"),
+    (["--after", "vmf=softmax", "--after", "softmax=vmf"], "cannot itself be followed"),
+    (["--after", "vmf"], "'vmf': expected NAME=PRIOR"),
+])
+def test_bad_after_flags_are_named(tmp_path, logs, capsys, after, message):
+    with pytest.raises(SystemExit):
+        ttq.main(["--out", str(tmp_path / "ttq"), f"softmax={logs[0]}", f"vmf={logs[1]}", *after])
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "ttq.json").exists()
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--cost", "softmax=0.5"], "--cost is missing for vmf"),
     (["--cost", "softmax=0", "--cost", "vmf=0.3"], "--cost softmax=0: seconds per update must be a positive number"),
