@@ -175,14 +175,13 @@ def rename(args):
     if target.exists() or any(r["pair"] == args.pair and r["system"] == args.to for r in rows):
         sys.exit(f"quality_results rename: {args.pair} {args.to} already exists ({target} or its rows); "
                  "nothing was changed")
-    for row in mine:
-        hyp = Path(row["hyp"]) if Path(row["hyp"]).is_absolute() else REPO / row["hyp"]
-        if not hyp.resolve().is_relative_to(source):
-            sys.exit(f"quality_results rename: {row['hyp']} is not in {source}; nothing was changed")
+    hyps = [(Path(r["hyp"]) if Path(r["hyp"]).is_absolute() else REPO / r["hyp"]).resolve() for r in mine]
+    for row, hyp in zip(mine, hyps):
+        if not hyp.is_relative_to(source) or not hyp.is_file():
+            sys.exit(f"quality_results rename: {row['hyp']} is not a file in {source}; nothing was changed")
     source.rename(target)
-    for row in mine:
-        hyp = Path(row["hyp"]) if Path(row["hyp"]).is_absolute() else REPO / row["hyp"]
-        moved = target / hyp.resolve().relative_to(source)
+    for row, hyp in zip(mine, hyps):
+        moved = target / hyp.relative_to(source)
         row["system"] = args.to
         row["hyp"] = str(moved.relative_to(REPO)) if moved.is_relative_to(REPO) else str(moved)
     save_rows(results, rows)

@@ -102,4 +102,10 @@ def test_another_seed_is_its_own_row_and_keeps_the_first_seeds_files(tmp_path):
         refused = run([command("python"), SCRIPT, "--results", str(results), "rename", "--pair", "en-fr",
                        "--system", system, "--to", to])
         assert refused.returncode == 1 and message in refused.stderr
+    # a row whose hypotheses are gone is named, and nothing moves
+    Path(rows[0]["hyp"]).unlink()
+    refused = run([command("python"), SCRIPT, "--results", str(results), "rename", "--pair", "en-fr",
+                   "--system", "main_old", "--to", "main_new"])
+    assert refused.returncode == 1 and "test.beam5.txt is not a file in" in refused.stderr
+    assert (results / "en-fr" / "main_old").is_dir() and not (results / "en-fr" / "main_new").exists()
     assert json.loads((results / "summary.json").read_text())["rows"] == rows
