@@ -9,7 +9,8 @@
 #   QUICK=1        the quick mode: a 15-minute wall-clock cap on training and the mixed fastText
 #                  table (no twin: its 30 minutes do not fit)
 #   MAX_UPDATE     the continuous model's update budget (default 4000: with the twin's 3000, 57
-#                  minutes of training here on 2026-12-04, validation included; its valid curve gains about 0.7
+#                  minutes of training here on 2026-12-04, 57-62 over three seeds, validation
+#                  included; its valid curve gains about 0.7
 #                  BLEU more by 5,000, results/quality/levers.md)
 #   DATA_VARIANT   segmentation (scripts/prepare.sh): word_word (default) or bpe_bpe
 #                  (SentencePiece on both sides, the table over target pieces)
