@@ -5,7 +5,10 @@
 # valid beam 5), each result recorded in results/seed_table/summary.json with its hypotheses.
 #   usage: scripts/seed_table.sh SRC TGT [ROWS]        (default: every row below, in order)
 #   SOFTMAX_UPDATES   budget of the softmax rows (default 3000: results/quality/curves_en-fr.md)
-#   CONTINUOUS_UPDATES  budget of the continuous rows (default 5000: the main job's)
+#   CONTINUOUS_UPDATES  budget of the continuous rows (default 5000: the main job's before
+#                     commit fccc8c0)
+#   MAIN_UPDATES      budget of the vmf_main row (default 4000: scripts/main.sh's); its table
+#                     is the ce_word_word row's model's, whose training counts in its time
 #   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
 #   REUSE="ROW=DIR ..."  take a finished run in DIR as ROW's training instead of training it
 #                     again (e.g. REUSE="vmf_recipe=checkpoints/en-fr.vmf" after the main job): it
@@ -25,7 +28,8 @@ TGT=${2:?usage: seed_table.sh SRC TGT [ROWS]}
 RESULTS=${RESULTS:-results/seed_table}
 
 # row -> "system data-variant table tied loss-flags" (table: fasttext, word2vec, fasttext_mix0.5
-# (the continuous recipe's, made by prepare.sh) or -)
+# (the continuous recipe's, made by prepare.sh), softmax_twin (the output embeddings of the
+# ce_word_word row's model, as the main job takes its twin's) or -)
 # max-margin takes the released code's negative (projection): the hardest negative collapses
 # (valid BLEU 0.00 over 4,200 updates: results/seed_table/en-fr/failed/)
 declare -A ROW=(
@@ -44,9 +48,10 @@ declare -A ROW=(
   [ft_vmf_reg12_tied]="vmf word_word fasttext 1 -"
   [adaptive_softmax]="adaptive word_word - - -"
   [vmf_recipe]="vmf word_word fasttext_mix0.5 0 TABLE_NLL=10"
+  [vmf_main]="vmf word_word softmax_twin 0 main"
 )
 ORDER="ce_word_word ce_word_bpe ce_bpe_bpe w2v_l2 w2v_cosine w2v_max_margin ft_max_margin ft_max_margin_tied
-w2v_vmf_reg1 w2v_vmf_reg12 w2v_vmf_reg12_tied ft_vmf_reg12 ft_vmf_reg12_tied adaptive_softmax vmf_recipe"
+w2v_vmf_reg1 w2v_vmf_reg12 w2v_vmf_reg12_tied ft_vmf_reg12 ft_vmf_reg12_tied adaptive_softmax vmf_recipe vmf_main"
 ROWS=${3:-$ORDER}
 for row in $ROWS; do
   [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }
@@ -99,7 +104,20 @@ for row in $ROWS; do
     if [ "$table" = word2vec ] && [ ! -e "$data/embeddings/word2vec.$TGT.npz" ]; then
       fairseq-vmf-embed --config "$REPO/configs/embeddings/word2vec.yaml" --data "$data" > /dev/null
     fi
-    if [ "$flags" != - ]; then read -ra row_flags <<< "$flags"; env_row+=("${row_flags[@]}"); fi
+    if [ "$flags" = main ]; then
+      # the main job's continuous model: train.sh's own vmf defaults (pre-norm layers, the
+      # renormalised term) and its update budget, on the table of the ce_word_word row's model
+      # (trained first if it is not there; a reused ce_word_word row's run folder is used as is)
+      twin="checkpoints/seed.$SRC-$TGT.ce_word_word"
+      if [ -L "$twin/checkpoint_last.pt" ]; then twin=$(dirname "$(realpath "$twin/checkpoint_last.pt")"); fi
+      twin_table="$data/embeddings/$(basename "$twin").$TGT.npz"
+      if [ -n "${COST_UPDATES:-}" ] && [ ! -f "$twin_table" ]; then
+        echo "seed_table.sh: $row: no twin table $twin_table to measure with; run the ce_word_word row first" >&2; exit 2
+      fi
+      twin_table=$(RESUME=1 TWIN_MAX_UPDATE="${SOFTMAX_UPDATES:-3000}" \
+        bash "$REPO/scripts/softmax_twin_table.sh" "$SRC" "$TGT" "$data" "$twin" | tail -1)
+      env_row=(RESUME=1 "MAX_UPDATE=${MAIN_UPDATES:-4000}" "TABLE=$twin_table")
+    elif [ "$flags" != - ]; then read -ra row_flags <<< "$flags"; env_row+=("${row_flags[@]}"); fi
   fi
   save="checkpoints/seed.$SRC-$TGT.$row"
   train_command="train.sh $system $data (${env_row[*]})"
@@ -143,6 +161,9 @@ for row in $ROWS; do
       --ref "$data/raw/$split.$TGT" \
       --train-command "scripts/seed_table.sh $SRC $TGT $row: $train_command" > /dev/null
   done
+  if [ "$flags" = main ]; then  # the twin's curve beside the row: its time counts in the row's
+    gzip -c "$twin/train.log" > "$RESULTS/$SRC-$TGT/$row/softmax_twin.train.log.gz"
+  fi
   finished=$((finished + 1))
 done
 if [ -f "$RESULTS/summary.json" ]; then python "$REPO/scripts/seed_table_report.py" --results "$RESULTS"; fi

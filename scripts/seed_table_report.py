@@ -40,7 +40,13 @@ ROWS = {
     "adaptive_softmax": ("-", "no", "word->word", "adaptive softmax", (None, None, None)),
     "vmf_recipe": ("fastText mixed half random", "no", "word->emb",
                    "NLLvMF reg1+reg2 + renormalised x10 (this project)", (None, None, None)),
+    "vmf_main": ("the ce_word_word row's output embeddings", "no", "word->emb",
+                 "NLLvMF reg1+reg2 + renormalised x10, pre-norm layers (the main job)", (None, None, None)),
 }
+# rows whose table is another row's trained model: that training (its log committed beside the
+# row as softmax_twin.train.log.gz) counts in the row's CPU time, at the other row's cost
+TABLE_FROM = {"vmf_main": "ce_word_word"}
+UPDATES = re.compile(r"num_updates[ =](\d+)")
 # the plugin's own line for continuous models, else fairseq's (which writes 2,963,456)
 TRAINABLE = [re.compile(r"model: (\d+) trainable"),
              re.compile(r"num\. shared model params: [\d,]+ \(num\. trained: ([\d,]+)\)")]
@@ -49,8 +55,8 @@ TRAINABLE = [re.compile(r"model: (\d+) trainable"),
 DROPOUT = re.compile(r"(?<![\w])dropout=([0-9.]+)")
 
 
-def _log_text(results: Path, pair: str, row: str):
-    log = results / pair / row / "train.log.gz"
+def _log_text(results: Path, pair: str, row: str, name: str = "train.log.gz"):
+    log = results / pair / row / name
     if not log.is_file():
         return None
     with gzip.open(log, "rt", encoding="utf-8", errors="replace") as handle:
@@ -104,7 +110,14 @@ def build(results: Path):
             }
             cost = costs.get(pair, {}).get(name)
             if cost is not None and beam5["updates"] is not None:
-                entry["directions"][pair]["cpu_minutes"] = round(beam5["updates"] * cost["s_per_update"] / 60, 1)
+                seconds = beam5["updates"] * cost["s_per_update"]
+                if name in TABLE_FROM:
+                    twin_cost = costs.get(pair, {}).get(TABLE_FROM[name])
+                    twin_updates = UPDATES.findall(_log_text(results, pair, name, "softmax_twin.train.log.gz") or "")
+                    seconds = seconds + int(twin_updates[-1]) * twin_cost["s_per_update"] \
+                        if twin_cost and twin_updates else None
+                if seconds is not None:
+                    entry["directions"][pair]["cpu_minutes"] = round(seconds / 60, 1)
         table.append(entry)
     return table, signature
 
@@ -115,7 +128,8 @@ def markdown(table, signature) -> str:
              "Made by `python scripts/seed_table_report.py` from `results/seed_table/summary.json` "
              "(rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: BLEU greedy / beam 5, "
              "chrF (beam 5), updates of the decoded checkpoint, training CPU minutes (updates x the "
-             "row's seconds per update, measured side by side: `per_update_cost.json`); trainable "
+             "row's seconds per update, measured side by side: `per_update_cost.json`; a row whose table "
+             "is another row's model adds that model's training); trainable "
              "parameters; the paper's BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
              "| row | emb. | tied | segmentation | loss | " + " | ".join(
                  f"{d} greedy / beam 5 / chrF / updates / CPU min" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
