@@ -42,7 +42,7 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     table = json.loads((tmp_path / "seed_table.json").read_text())["rows"]
-    assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 15
+    assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 16
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
                                            "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678,
@@ -211,3 +211,64 @@ def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path
     assert "margin_negative='projection'" in text
     # one body for every row: post-norm layers, though train.sh's continuous default is pre-norm
     assert "encoder_normalize_before=False" in text and "decoder_normalize_before=False" in text
+
+
+def test_report_counts_the_twin_training_in_the_main_rows_time(tmp_path):
+    """vmf_main's table is the ce_word_word model's: its CPU time is its own updates at its own
+    cost plus the twin's updates (its committed log) at ce_word_word's cost."""
+    results = tmp_path / "seed_table"
+    row = results / "en-fr" / "vmf_main"
+    row.mkdir(parents=True)
+    rows = [{"pair": "en-fr", "system": "vmf_main", "split": "test", "beam": 5, "bleu": 57.0, "chrf": 72.0,
+             "signature": "s", "updates": 3600, "hyp": "h.txt"}]
+    (results / "summary.json").write_text(json.dumps({"rows": rows}))
+
+    def report():
+        result = subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results",
+                                 str(results)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        table = json.loads((tmp_path / "seed_table.json").read_text())["rows"]
+        return next(r for r in table if r["row"] == "vmf_main")["directions"]["en-fr"]["cpu_minutes"]
+
+    for name, ups in (("vmf_main", 2.0), ("ce_word_word", 1.25)):
+        subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results", str(results),
+                        "record-cost", "--pair", "en-fr", "--row", name, "--updates-per-s", str(ups),
+                        "--updates-run", "80", "--log", "x.log.gz"], check=True)
+    # without the twin's log its time is unknown: no number rather than a number too small
+    assert report() is None
+    with gzip.open(row / "softmax_twin.train.log.gz", "wt") as log:
+        log.write("epoch 040 | valid on 'valid' subset | bleu 55.1 | num_updates 2950\n"
+                  "epoch 041 | valid on 'valid' subset | bleu 55.3 | num_updates 3000\n")
+    # 3600 / 2.0 + 3000 / 1.25 = 1800 + 2400 s = 70.0 minutes
+    assert report() == 70.0
+
+
+def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_path):
+    """vmf_main end to end on 200 lines: the twin is trained in the ce_word_word row's folder
+    (its table written from it), the row trains with train.sh's vmf defaults on that table, its
+    twin's log is committed beside it, and the ce_word_word row then decodes that same run."""
+    raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
+    env = recipe_env(RAW_DIR=str(raw), **SMALL_ROWS_ENV, MAIN_UPDATES="3")
+    script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr"]
+    main_row = run(script + ["vmf_main"], cwd=tmp_path, env=env)
+    assert main_row.returncode == 0, main_row.stderr[-3000:]
+    twin = tmp_path / "checkpoints" / "seed.en-fr.ce_word_word"
+    table = tmp_path / "data/multi30k-word_word.en-fr/embeddings/seed.en-fr.ce_word_word.fr.npz"
+    assert (twin / "checkpoint_last.pt").is_file() and table.is_file()
+    results = tmp_path / "results" / "seed_table"
+    rows = json.loads((results / "summary.json").read_text())["rows"]
+    assert {(r["system"], r["split"], r["beam"], r["updates"]) for r in rows} == \
+        {("vmf_main", "test", 1, 3), ("vmf_main", "test", 5, 3), ("vmf_main", "valid", 5, 3)}
+    with gzip.open(results / "en-fr" / "vmf_main" / "train.log.gz", "rt") as log:
+        text = log.read()
+    # the main job's settings, not the paper rows' post-norm body without the renormalised term
+    assert "encoder_normalize_before=True" in text and "vmf_table_nll_weight=10.0" in text
+    assert f"target_embeddings='{table.relative_to(tmp_path)}'" in text
+    with gzip.open(results / "en-fr" / "vmf_main" / "softmax_twin.train.log.gz", "rt") as log:
+        assert "num_updates 4" in log.read()
+    twin_log = (twin / "train.log").read_text()
+    ce_row = run(script + ["ce_word_word"], cwd=tmp_path, env=env)
+    assert ce_row.returncode == 0, ce_row.stderr[-3000:]
+    assert "nothing to train" in ce_row.stderr and (twin / "train.log").read_text() == twin_log
+    rows = json.loads((results / "summary.json").read_text())["rows"]
+    assert {r["updates"] for r in rows if r["system"] == "ce_word_word"} == {4}
