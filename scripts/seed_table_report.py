@@ -114,8 +114,10 @@ def build(results: Path):
                 if name in TABLE_FROM:
                     twin_cost = costs.get(pair, {}).get(TABLE_FROM[name])
                     twin_updates = UPDATES.findall(_log_text(results, pair, name, "softmax_twin.train.log.gz") or "")
-                    seconds = seconds + int(twin_updates[-1]) * twin_cost["s_per_update"] \
-                        if twin_cost and twin_updates else None
+                    if twin_cost and twin_updates:
+                        seconds += int(twin_updates[-1]) * twin_cost["s_per_update"]
+                    else:  # the twin's time is unknown: no number rather than one too small
+                        seconds = None
                 if seconds is not None:
                     entry["directions"][pair]["cpu_minutes"] = round(seconds / 60, 1)
         table.append(entry)
