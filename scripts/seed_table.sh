@@ -10,8 +10,6 @@
 #   MAIN_UPDATES      budget of the vmf_main row (default 4000: scripts/main.sh's); its table
 #                     is the ce_word_word row's model's, whose training counts in its time
 #   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
-# Every direction takes the en-fr recipes unchanged (dropout included: train.sh's 0.1 for the
-# CE rows, 0.3 for the others); nothing is tuned per direction.
 #   REUSE="ROW=DIR ..."  take a finished run in DIR as ROW's training instead of training it
 #                     again (e.g. REUSE="vmf_recipe=checkpoints/en-fr.vmf" after the main job): it
 #                     is used only if scripts/same_training.py finds its stored configuration
@@ -23,6 +21,8 @@
 #                     the log; the report turns each row's updates into CPU time with them
 # Resumable: a recorded row is skipped; an interrupted one resumes from its last checkpoint
 # (train.sh RESUME=1). Prints "row i/n" and an ETA from the rows finished in this run.
+# Every direction takes the en-fr recipes unchanged (dropout included: train.sh's 0.1 for the
+# CE rows, 0.3 for the others); nothing is tuned per direction.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:?usage: seed_table.sh SRC TGT [ROWS]}
