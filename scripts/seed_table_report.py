@@ -131,20 +131,23 @@ def markdown(table, signature) -> str:
              "(rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: BLEU greedy / beam 5, "
              "chrF (beam 5), updates of the decoded checkpoint, training CPU minutes (updates x the "
              "row's seconds per update, measured side by side: `per_update_cost.json`; a row whose table "
-             "is another row's model adds that model's training); trainable "
-             "parameters; the paper's BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
+             "is another row's model adds that model's training); trainable parameters (per direction "
+             "where they differ); the paper's BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
              "| row | emb. | tied | segmentation | loss | " + " | ".join(
                  f"{d} greedy / beam 5 / chrF / updates / CPU min" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
              "|" + "---|" * (7 + len(DIRECTIONS))]
     for e in table:
         dirs = []
-        params = None
+        params = {}  # each direction's vocabularies differ, and so may its parameter count
         for d in DIRECTIONS:
             r = e["directions"].get(d)
             dirs.append("not run" if r is None else
                         f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}"
                         f" / {cell(r.get('cpu_minutes'))}")
-            params = params or (r or {}).get("trainable_parameters")
+            if r is not None and r.get("trainable_parameters") is not None:
+                params[d] = r["trainable_parameters"]
+        params = (None if not params else next(iter(params.values())) if len(set(params.values())) == 1
+                  else "; ".join(f"{d} {n}" for d, n in params.items()))
         paper = " / ".join(cell(e["paper_bleu"][d]) for d in DIRECTIONS)
         lines.append(f"| {e['row']} | {e['embeddings']} | {e['tied']} | {e['segmentation']} | {e['loss']} | "
                      + " | ".join(dirs) + f" | {cell(params)} | {paper} |")

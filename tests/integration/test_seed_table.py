@@ -57,6 +57,16 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     # cells trained with different dropouts (the softmax recipe changed) are named, from the logs
     assert "Dropout, read from each cell's training log: 0.1: ce_word_word fr-en; 0.3: ft_vmf_reg12_tied en-fr." \
         in markdown
+    # a row run in two directions whose vocabularies differ shows each direction's parameters
+    (results / "en-fr" / "ce_word_word").mkdir(parents=True)
+    with gzip.open(results / "en-fr" / "ce_word_word" / "train.log.gz", "wt") as log:
+        log.write("Namespace(dropout=0.1)\n| num. shared model params: 3,012,608 (num. trained: 3,012,608)\n")
+    rows.append({**rows[-1], "pair": "en-fr", "bleu": 55.0})
+    (results / "summary.json").write_text(json.dumps({"rows": rows}))
+    rebuilt = subprocess.run([sys.executable, str(REPO / "scripts/seed_table_report.py"), "--results", str(results)],
+                             capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "| - / 55.0 / 65.0 / 5000 / - | fr-en 2963456; en-fr 3012608 |" in (tmp_path / "seed_table.md").read_text()
 
 
 def _same_training_module():
