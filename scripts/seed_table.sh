@@ -19,6 +19,7 @@
 #                     (no validation, nothing saved), one row after the other, and its seconds per
 #                     update (fairseq's ups over the last 20) go to RESULTS/per_update_cost.json with
 #                     the log; the report turns each row's updates into CPU time with them
+#                     (vmf_main needs a finished ce_word_word row: its table, not its training)
 # Resumable: a recorded row is skipped; an interrupted one resumes from its last checkpoint
 # (train.sh RESUME=1). Prints "row i/n" and an ETA from the rows finished in this run.
 # Every direction takes the en-fr recipes unchanged (dropout included: train.sh's 0.1 for the
@@ -113,8 +114,11 @@ for row in $ROWS; do
       twin="checkpoints/seed.$SRC-$TGT.ce_word_word"
       if [ -L "$twin/checkpoint_last.pt" ]; then twin=$(dirname "$(realpath "$twin/checkpoint_last.pt")"); fi
       twin_table="$data/embeddings/$(basename "$twin").$TGT.npz"
-      if [ -n "${COST_UPDATES:-}" ] && [ ! -f "$twin_table" ]; then
-        echo "seed_table.sh: $row: no twin table $twin_table to measure with; run the ce_word_word row first" >&2; exit 2
+      # a cost run trains nothing: it takes the table of a finished ce_word_word run (written
+      # from its checkpoints in seconds if it is not there yet), else it stops
+      if [ -n "${COST_UPDATES:-}" ] && [ ! -f "$twin_table" ] && { [ ! -d "$twin" ] \
+          || [ "$(python -m fairseq_vmf.cli.resume_point "$twin" --max-update "${SOFTMAX_UPDATES:-3000}")" != finished ]; }; then
+        echo "seed_table.sh: $row: no twin table $twin_table to measure with, and no finished ce_word_word run in $twin to write it from; run the ce_word_word row first" >&2; exit 2
       fi
       twin_table=$(RESUME=1 TWIN_MAX_UPDATE="${SOFTMAX_UPDATES:-3000}" \
         bash "$REPO/scripts/softmax_twin_table.sh" "$SRC" "$TGT" "$data" "$twin" | tail -1)

@@ -256,10 +256,15 @@ def test_report_counts_the_twin_training_in_the_main_rows_time(tmp_path):
 def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_path):
     """vmf_main end to end on 200 lines: the twin is trained in the ce_word_word row's folder
     (its table written from it), the row trains with train.sh's vmf defaults on that table, its
-    twin's log is committed beside it, and the ce_word_word row then decodes that same run."""
+    twin's log is committed beside it, and the ce_word_word row then decodes that same run; a cost
+    run takes the finished twin's table (written again from its checkpoints), never trains it."""
     raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
     env = recipe_env(RAW_DIR=str(raw), **SMALL_ROWS_ENV, MAIN_UPDATES="3")
     script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr"]
+    # a cost run trains nothing: without a finished ce_word_word run it has no table to measure with
+    refused = run(script + ["vmf_main"], cwd=tmp_path, env={**env, "COST_UPDATES": "20"})
+    assert refused.returncode == 2 and "no finished ce_word_word run" in refused.stderr
+    assert not (tmp_path / "checkpoints").exists()
     main_row = run(script + ["vmf_main"], cwd=tmp_path, env=env)
     assert main_row.returncode == 0, main_row.stderr[-3000:]
     twin = tmp_path / "checkpoints" / "seed.en-fr.ce_word_word"
@@ -282,3 +287,10 @@ def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_
     assert "nothing to train" in ce_row.stderr and (twin / "train.log").read_text() == twin_log
     rows = json.loads((results / "summary.json").read_text())["rows"]
     assert {r["updates"] for r in rows if r["system"] == "ce_word_word"} == {4}
+    # with the twin finished, a cost run writes its table again from its checkpoints and measures
+    table.unlink()
+    measured = run(script + ["vmf_main"], cwd=tmp_path, env={**env, "COST_UPDATES": "20"})
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    assert table.is_file() and (twin / "train.log").read_text() == twin_log
+    cost = json.loads((results / "per_update_cost.json").read_text())["en-fr"]["vmf_main"]
+    assert cost["updates_run"] == 20
