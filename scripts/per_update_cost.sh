@@ -44,7 +44,7 @@ common=("$DATA/bin" -s "$SRC" -t "$TGT" --user-dir "$REPO/fairseq_vmf" --optimiz
       esac
       # shellcheck disable=SC2086
       fairseq-train "${common[@]}" ${bodies[$body]} "${args[@]}" > "$work/$body.$system.log" 2>&1
-      ups=$(grep train_inner "$work/$body.$system.log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)
+      ups=$(python "$REPO/scripts/training_rate.py" "$work/$body.$system.log")
       [ "$system" = softmax ] && softmax_ups=$ups
       echo "| $body | $system | $ups | $(awk "BEGIN { printf \"%.2fx\", $ups / $softmax_ups }") |"
     done

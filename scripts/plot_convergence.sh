@@ -15,9 +15,9 @@ cost() { python -c "import json, sys; print(json.load(open(sys.argv[1]))['en-fr'
   "$COSTS" "$1"; }
 # the main job's continuous model (the twin's 128-d table) was measured in another side-by-side
 # run, with softmax: its cost here is softmax's above x that run's ratio (fairseq's ups of the
-# last 20 updates of each log, as per_update_cost.sh reads them)
+# last 20 updates of each log: scripts/training_rate.py)
 TWIN_RUN=$Q/../per_update_cost/twin_table
-ups() { zcat "$1" | grep train_inner | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2; }
+ups() { python scripts/training_rate.py "$1"; }
 word=$(cost ce_word_word); bpe=$(cost ce_bpe_bpe); mixed=$(cost vmf_recipe)
 main=$(awk "BEGIN { print $word * $(ups $TWIN_RUN/tiny.softmax.log.gz) / $(ups $TWIN_RUN/tiny.vmf_recipe.log.gz) }")
 logs=(); options=()  # argparse wants the positional logs together, before the options

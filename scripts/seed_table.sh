@@ -59,7 +59,7 @@ ROWS=${3:-$ORDER}
 for row in $ROWS; do
   [ -n "${ROW[$row]+set}" ] || { echo "seed_table.sh: unknown row '$row' (rows: $(echo $ORDER))" >&2; exit 2; }
 done
-# the rate is read from fairseq's train_inner lines, logged every 20 updates
+# the rate is read from fairseq's train_inner lines (scripts/training_rate.py), logged every 20 updates
 if [ -n "${COST_UPDATES:-}" ] && ! { [[ "$COST_UPDATES" =~ ^[0-9]+$ ]] && [ "$COST_UPDATES" -ge 20 ]; }; then
   echo "seed_table.sh: COST_UPDATES=$COST_UPDATES: give a whole number of at least 20 updates" >&2; exit 2
 fi
@@ -137,7 +137,7 @@ for row in $ROWS; do
       --save-dir "$scratch" --log-interval 20 --log-format simple > "$log" 2>&1 \
       || { echo "seed_table.sh: the cost run of $row failed (log: $log)" >&2; rm -rf "$scratch"; exit 1; }
     rm -rf "$scratch"
-    ups=$(grep train_inner "$log" | tail -1 | grep -o 'ups=[0-9.]*' | cut -d= -f2)
+    ups=$(python "$REPO/scripts/training_rate.py" "$log")
     python "$REPO/scripts/seed_table_report.py" --results "$RESULTS" record-cost --pair "$SRC-$TGT" \
       --row "$row" --updates-per-s "$ups" --updates-run "$COST_UPDATES" --log "$log.gz"
     gzip -f "$log"
