@@ -11,6 +11,8 @@ by ``quality_results.py table`` (which fails on a mismatch); this script only ar
 Training CPU time is the row's updates times its seconds per update, measured side by side
 for every row by ``COST_UPDATES=80 scripts/seed_table.sh`` (kept in per_update_cost.json by
 this script's ``record-cost``): never the wall clock of runs made on different days.
+Below the table, beam-5 BLEU at a glance: each of the paper's rows ranked in its direction,
+ours and the paper's, and Spearman's rank correlation between the two orders.
 """
 
 import argparse
@@ -160,7 +162,66 @@ def markdown(table, signature) -> str:
             f"{cell(value)}: " + (f"all {len(cells)} cells" if len(by_dropout) == 1 else ", ".join(cells))
             for value, cells in sorted(by_dropout.items(), key=lambda kv: -len(kv[1]))) + "."]
     lines += ["", f"sacreBLEU signature: {signature or '(no row recorded yet)'}", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + at_a_glance(table))
+
+
+def at_a_glance(table):
+    """Beam-5 BLEU only, each of the paper's rows ranked in its direction among the paper's
+    rows, ours and the paper's (ties share a rank): the rankings the issue compares."""
+    def ranks(scores):
+        return {row: 1 + sum(other > score for other in scores.values()) for row, score in scores.items()}
+    seed = [e for e in table if any(v is not None for v in e["paper_bleu"].values())]
+    ours = {d: ranks({e["row"]: e["directions"][d]["bleu_beam5"] for e in seed if d in e["directions"]})
+            for d in DIRECTIONS}
+    paper = {d: ranks({e["row"]: e["paper_bleu"][d] for e in seed if e["paper_bleu"][d] is not None})
+             for d in DIRECTIONS}
+    lines = ["## At a glance: beam-5 BLEU, and in brackets the paper's BLEU; (N): the row's rank in its "
+             "direction among the paper's rows that have a score (the extra rows unranked)", "",
+             "| row | " + " | ".join(DIRECTIONS) + " |", "|" + "---|" * (1 + len(DIRECTIONS))]
+    for e in table:
+        cells = []
+        for d in DIRECTIONS:
+            r = e["directions"].get(d)
+            rank = f" ({ours[d][e['row']]})" if e["row"] in ours[d] else ""
+            cell = "not run" if r is None else f"{r['bleu_beam5']}{rank}"
+            if e["row"] in paper[d]:
+                cell += f" [{e['paper_bleu'][d]} ({paper[d][e['row']]})]"
+            cells.append(cell)
+        lines.append(f"| {e['row']} | " + " | ".join(cells) + " |")
+    for name, rows in (("the rows both have", seed),
+                       ("the continuous rows (word->emb) only", [e for e in seed if e["segmentation"] == "word->emb"])):
+        agreement = []
+        for d in DIRECTIONS:
+            both = [e for e in rows if d in e["directions"] and e["paper_bleu"][d] is not None]
+            if len(both) >= 3:
+                rho = spearman([e["directions"][d]["bleu_beam5"] for e in both],
+                               [e["paper_bleu"][d] for e in both])
+                agreement.append(f"{d} {rho:.2f} ({len(both)} rows)")
+        if agreement:
+            lines += ["", f"Spearman's rank correlation between our beam-5 BLEU and the paper's over {name} "
+                      "(1: the same order; 0: unrelated): " + ", ".join(agreement) + "."]
+    return lines + [""]
+
+
+def spearman(xs, ys) -> float:
+    """Spearman's rho: Pearson's correlation of the ranks, tied values sharing their mean rank."""
+    def mean_ranks(values):
+        order = sorted(range(len(values)), key=values.__getitem__)
+        result = [0.0] * len(values)
+        start = 0
+        while start < len(order):
+            end = start
+            while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+                end += 1
+            for i in order[start:end + 1]:
+                result[i] = (start + end) / 2 + 1
+            start = end + 1
+        return result
+    rx, ry = mean_ranks(list(xs)), mean_ranks(list(ys))
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    spread = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+    return cov / spread if spread else float("nan")
 
 
 def main():

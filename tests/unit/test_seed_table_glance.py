@@ -1,0 +1,62 @@
+"""scripts/seed_table_report.py's at-a-glance table: ranks among the paper's rows, and Spearman's
+rho against scipy."""
+
+import importlib.util
+import math
+
+import pytest
+from scipy.stats import spearmanr
+
+from tests.helpers import REPO
+
+spec = importlib.util.spec_from_file_location("seed_table_report", REPO / "scripts" / "seed_table_report.py")
+report = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(report)
+
+
+def entry(row, segmentation, ours, paper):
+    """ours / paper: {direction: BLEU}; a direction missing from ``ours`` is not run."""
+    return {"row": row, "segmentation": segmentation,
+            "paper_bleu": {d: paper.get(d) for d in report.DIRECTIONS},
+            "directions": {d: {"bleu_beam5": v} for d, v in ours.items()}}
+
+
+@pytest.mark.parametrize("xs, ys", [
+    ([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]),
+    ([4.0, 3.0, 2.0, 1.0], [10.0, 20.0, 30.0, 40.0]),
+    ([49.85, 50.7, 50.57, 10.69, 34.79, 22.2], [31.0, 29.1, 31.4, 27.2, 29.1, 29.6]),  # ties in ys
+    ([25.0, 25.0, 21.4, 22.7, 25.0], [1.0, 3.0, 2.0, 2.0, 5.0]),  # ties on both sides
+])
+def test_spearman_matches_scipy(xs, ys):
+    assert report.spearman(xs, ys) == pytest.approx(spearmanr(xs, ys).statistic, abs=1e-12)
+
+
+def test_spearman_of_a_constant_is_not_a_number():
+    assert math.isnan(report.spearman([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
+
+
+def test_glance_ranks_only_the_papers_rows_and_shares_ties():
+    table = [
+        entry("ce_word_word", "word->word", {"en-fr": 55.5, "fr-en": 49.9}, {"en-fr": 29.3, "fr-en": 31.0}),
+        entry("ft_max_margin", "word->emb", {"en-fr": 34.3}, {"en-fr": 29.0, "fr-en": 31.0}),
+        entry("ft_max_margin_tied", "word->emb", {"en-fr": 34.3, "fr-en": 20.3}, {"en-fr": 31.0, "fr-en": 32.1}),
+        entry("w2v_l2", "word->emb", {"en-fr": 14.9, "fr-en": 10.7}, {"en-fr": 26.4, "fr-en": 27.2}),
+        entry("vmf_main", "word->emb", {"en-fr": 57.1, "fr-en": 51.4}, {}),  # an extra row: no paper score
+    ]
+    lines = report.at_a_glance(table)
+    rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ") and "---" not in line}
+    # en-fr: 55.5 first, the two 34.3 share second, 14.9 fourth; the extra row is shown but not ranked
+    assert "| 55.5 (1) [29.3 (2)] |" in rows["ce_word_word"]
+    assert "| 34.3 (2) [29.0 (3)] |" in rows["ft_max_margin"] and "not run [31.0 (2)]" in rows["ft_max_margin"]
+    assert "| 34.3 (2) [31.0 (1)] |" in rows["ft_max_margin_tied"]
+    assert "| 14.9 (4) [26.4 (4)] |" in rows["w2v_l2"]
+    assert rows["vmf_main"].endswith("| 57.1 |") and "51.4 |" in rows["vmf_main"] and "(" not in rows["vmf_main"]
+    text = "\n".join(lines)
+    # rho over the rows both have in a direction; the continuous-only line leaves ce_word_word out
+    en_fr = spearmanr([55.5, 34.3, 34.3, 14.9], [29.3, 29.0, 31.0, 26.4]).statistic
+    en_fr_continuous = spearmanr([34.3, 34.3, 14.9], [29.0, 31.0, 26.4]).statistic
+    fr_en = spearmanr([49.9, 20.3, 10.7], [31.0, 32.1, 27.2]).statistic
+    assert f"over the rows both have (1: the same order; 0: unrelated): fr-en {fr_en:.2f} (3 rows)" in text
+    assert f"en-fr {en_fr:.2f} (4 rows)." in text
+    assert f"over the continuous rows (word->emb) only (1: the same order; 0: unrelated): en-fr " \
+           f"{en_fr_continuous:.2f} (3 rows)." in text  # fr-en has 2 continuous rows only: no figure
