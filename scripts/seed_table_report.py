@@ -13,14 +13,20 @@ for every row by ``COST_UPDATES=80 scripts/seed_table.sh`` (kept in per_update_c
 this script's ``record-cost``): never the wall clock of runs made on different days.
 Below the table, beam-5 BLEU at a glance: each of the paper's rows ranked in its direction,
 ours and the paper's, and Spearman's rank correlation between the two orders.
+Then each cell's valid BLEU gained in its last fifth of updates (from its training log), to
+show which cells were still rising at their family's budget.
 """
 
 import argparse
 import gzip
 import json
 import re
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plot_time_to_quality import VALID  # noqa: E402  (a sibling script: fairseq's valid lines)
 
 REPO = Path(__file__).resolve().parents[1]
 DIRECTIONS = ("fr-en", "de-en", "en-fr")
@@ -78,6 +84,18 @@ def dropout(text):
     return float(found.group(1)) if found else None
 
 
+def late_gain(text, fraction: float = 0.2):
+    """Valid BLEU (fairseq's validation, greedy) gained in the last ``fraction`` of a run's
+    updates: its best overall minus its best up to that point. Near 0: the curve had flattened
+    at the budget; a gain of a BLEU point or more: still rising. None without valid lines."""
+    points = [(int(m.group(3)), float(m.group(2))) for m in VALID.finditer(text or "")]
+    if not points:
+        return None
+    cut = max(u for u, _ in points) * (1 - fraction)
+    early = [b for u, b in points if u <= cut]
+    return round(max(b for _, b in points) - max(early), 2) if early else None
+
+
 def record_cost(results: Path, pair: str, row: str, updates_per_s: float, updates_run: int, log: str):
     path = results / "per_update_cost.json"
     costs = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -108,7 +126,7 @@ def build(results: Path):
                 "bleu_greedy": greedy["bleu"] if greedy else None, "bleu_beam5": beam5["bleu"],
                 "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "hyp_beam5": beam5["hyp"],
                 "trainable_parameters": trainable_parameters(log), "dropout": dropout(log),
-                "cpu_minutes": None,
+                "cpu_minutes": None, "valid_gain_last_fifth": late_gain(log),
             }
             cost = costs.get(pair, {}).get(name)
             if cost is not None and beam5["updates"] is not None:
@@ -162,7 +180,22 @@ def markdown(table, signature) -> str:
             f"{cell(value)}: " + (f"all {len(cells)} cells" if len(by_dropout) == 1 else ", ".join(cells))
             for value, cells in sorted(by_dropout.items(), key=lambda kv: -len(kv[1]))) + "."]
     lines += ["", f"sacreBLEU signature: {signature or '(no row recorded yet)'}", ""]
-    return "\n".join(lines + at_a_glance(table))
+    return "\n".join(lines + at_a_glance(table) + still_rising(table))
+
+
+def still_rising(table):
+    """Each cell's valid BLEU gain over its last fifth of updates (``late_gain``)."""
+    lines = ["## Still rising at the budget? Valid BLEU (greedy, from the training log) gained in the "
+             "last fifth of each cell's updates", "",
+             "| row | " + " | ".join(DIRECTIONS) + " |", "|" + "---|" * (1 + len(DIRECTIONS))]
+    for e in table:
+        cells = []
+        for d in DIRECTIONS:
+            r = e["directions"].get(d)
+            cells.append("not run" if r is None else "-" if r.get("valid_gain_last_fifth") is None
+                         else f"{r['valid_gain_last_fifth']:+.2f}")
+        lines.append(f"| {e['row']} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def at_a_glance(table):

@@ -46,7 +46,7 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
                                            "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678,
-                                           "dropout": 0.3, "cpu_minutes": 52.1}
+                                           "dropout": 0.3, "cpu_minutes": 52.1, "valid_gain_last_fifth": None}
     assert tied["paper_bleu"] == {"fr-en": 32.1, "de-en": 25.1, "en-fr": 31.7}
     markdown = (tmp_path / "seed_table.md").read_text()
     assert "| ft_vmf_reg12_tied | fastText | yes | word->emb | NLLvMF reg1+reg2 | not run | not run | " \

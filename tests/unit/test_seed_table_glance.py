@@ -1,5 +1,5 @@
-"""scripts/seed_table_report.py's at-a-glance table: ranks among the paper's rows, and Spearman's
-rho against scipy."""
+"""scripts/seed_table_report.py's tables under the main one: ranks among the paper's rows,
+Spearman's rho against scipy, and each cell's valid BLEU gained in its last fifth of updates."""
 
 import importlib.util
 import math
@@ -60,3 +60,30 @@ def test_glance_ranks_only_the_papers_rows_and_shares_ties():
     assert f"en-fr {en_fr:.2f} (4 rows)." in text
     assert f"over the continuous rows (word->emb) only (1: the same order; 0: unrelated): en-fr " \
            f"{en_fr_continuous:.2f} (3 rows)." in text  # fr-en has 2 continuous rows only: no figure
+
+
+def valid_line(updates, bleu):
+    return (f"2026-12-06 07:00:00 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 3.1 | bleu {bleu} "
+            f"| nn_acc 55.1 | wps 4000 | num_updates {updates} | best_bleu 99.0")
+
+
+@pytest.mark.parametrize("curve, gain", [
+    # best up to 4,000 updates (80% of 5,000) is 30.0; the best overall 31.5, at 4,902
+    ([(1000, 20.0), (3000, 30.0), (4000, 29.0), (4902, 31.5), (5000, 31.0)], 1.5),
+    # flat at the end: the best came early, nothing gained after it
+    ([(1000, 20.0), (2000, 33.0), (4500, 32.0), (5000, 32.9)], 0.0),
+])
+def test_late_gain_is_the_best_valid_bleu_gained_in_the_last_fifth(curve, gain):
+    text = "\n".join(["Namespace(dropout=0.3)"] + [valid_line(u, b) for u, b in curve]) + "\n"
+    assert report.late_gain(text) == pytest.approx(gain)
+
+
+def test_late_gain_without_validations_is_unknown():
+    assert report.late_gain("Namespace(dropout=0.3)\n") is None
+    assert report.late_gain(None) is None
+
+
+def test_still_rising_shows_each_cell_signed():
+    table = [{"row": "w2v_l2", "directions": {"en-fr": {"valid_gain_last_fifth": 2.35},
+                                               "fr-en": {"valid_gain_last_fifth": None}}}]
+    assert "| w2v_l2 | - | not run | +2.35 |" in report.still_rising(table)
