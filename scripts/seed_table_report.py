@@ -183,19 +183,24 @@ def markdown(table, signature) -> str:
     return "\n".join(lines + at_a_glance(table) + still_rising(table))
 
 
+def per_direction(title, table, cell):
+    """A markdown table, one line per row and one column per direction, each cell written by
+    ``cell(entry, direction, recorded)`` (recorded: the direction's results, None if not run)."""
+    lines = [f"## {title}", "", "| row | " + " | ".join(DIRECTIONS) + " |", "|" + "---|" * (1 + len(DIRECTIONS))]
+    for e in table:
+        cells = [cell(e, d, e["directions"].get(d)) for d in DIRECTIONS]
+        lines.append(f"| {e['row']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def still_rising(table):
     """Each cell's valid BLEU gain over its last fifth of updates (``late_gain``)."""
-    lines = ["## Still rising at the budget? Valid BLEU (greedy, from the training log) gained in the "
-             "last fifth of each cell's updates", "",
-             "| row | " + " | ".join(DIRECTIONS) + " |", "|" + "---|" * (1 + len(DIRECTIONS))]
-    for e in table:
-        cells = []
-        for d in DIRECTIONS:
-            r = e["directions"].get(d)
-            cells.append("not run" if r is None else "-" if r.get("valid_gain_last_fifth") is None
-                         else f"{r['valid_gain_last_fifth']:+.2f}")
-        lines.append(f"| {e['row']} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    def gain(e, d, r):
+        if r is None:
+            return "not run"
+        return "-" if r.get("valid_gain_last_fifth") is None else f"{r['valid_gain_last_fifth']:+.2f}"
+    return per_direction("Still rising at the budget? Valid BLEU (greedy, from the training log) gained in the "
+                         "last fifth of each cell's updates", table, gain) + [""]
 
 
 def at_a_glance(table):
@@ -208,19 +213,16 @@ def at_a_glance(table):
             for d in DIRECTIONS}
     paper = {d: ranks({e["row"]: e["paper_bleu"][d] for e in seed if e["paper_bleu"][d] is not None})
              for d in DIRECTIONS}
-    lines = ["## At a glance: beam-5 BLEU, and in brackets the paper's BLEU; (N): the row's rank in its "
-             "direction among the paper's rows that have a score (the extra rows unranked)", "",
-             "| row | " + " | ".join(DIRECTIONS) + " |", "|" + "---|" * (1 + len(DIRECTIONS))]
-    for e in table:
-        cells = []
-        for d in DIRECTIONS:
-            r = e["directions"].get(d)
-            rank = f" ({ours[d][e['row']]})" if e["row"] in ours[d] else ""
-            cell = "not run" if r is None else f"{r['bleu_beam5']}{rank}"
-            if e["row"] in paper[d]:
-                cell += f" [{e['paper_bleu'][d]} ({paper[d][e['row']]})]"
-            cells.append(cell)
-        lines.append(f"| {e['row']} | " + " | ".join(cells) + " |")
+
+    def ranked(e, d, r):
+        text = "not run" if r is None else str(r["bleu_beam5"])
+        if r is not None and e["row"] in ours[d]:
+            text += f" ({ours[d][e['row']]})"
+        if e["row"] in paper[d]:
+            text += f" [{e['paper_bleu'][d]} ({paper[d][e['row']]})]"
+        return text
+    lines = per_direction("At a glance: beam-5 BLEU, and in brackets the paper's BLEU; (N): the row's rank in its "
+                          "direction among the paper's rows that have a score (the extra rows unranked)", table, ranked)
     for name, rows in (("the rows both have", seed),
                        ("the continuous rows (word->emb) only", [e for e in seed if e["segmentation"] == "word->emb"])):
         agreement = []
