@@ -239,7 +239,9 @@ def at_a_glance(table):
 
 
 def spearman(xs, ys) -> float:
-    """Spearman's rho: Pearson's correlation of the ranks, tied values sharing their mean rank."""
+    """Spearman's rho: Pearson's correlation of the ranks, tied values sharing their mean rank.
+    Written here because scipy is only a test extra and ``statistics.correlation(...,
+    method="ranked")`` needs Python 3.12; the tests check it against scipy."""
     def mean_ranks(values):
         order = sorted(range(len(values)), key=values.__getitem__)
         result = [0.0] * len(values)
