@@ -95,7 +95,8 @@ def add(args):
         "pair": args.pair, "system": args.system, "split": args.split, "beam": args.beam,
         **({"tag": args.tag} if args.tag else {}), **({"seed": args.seed} if args.seed != 1 else {}),
         **score(read_lines(hyp), read_lines(args.ref), str(hyp)),
-        "hyp": str(hyp.resolve().relative_to(REPO)) if hyp.resolve().is_relative_to(REPO) else str(hyp),
+        # relative to the repository, else absolute: ``table`` and ``rename`` read it from anywhere
+        "hyp": str(hyp.resolve().relative_to(REPO)) if hyp.resolve().is_relative_to(REPO) else str(hyp.resolve()),
         "updates": checkpoint_updates(args.checkpoint or save_dir / "checkpoint_best.pt"),
         "command": command,
         "train_command": args.train_command,

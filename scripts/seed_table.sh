@@ -7,6 +7,11 @@
 #   SOFTMAX_UPDATES   budget of the softmax rows (default 3000: results/quality/curves_en-fr.md)
 #   CONTINUOUS_UPDATES  budget of the continuous rows (default 5000: the main job's before
 #                     commit fccc8c0)
+#                     Either may be rising stages, e.g. "8000 12000 16000": a row trains to the
+#                     first, and on to the next while its valid BLEU still rose by RISING or more
+#                     (default 0.5) in the last fifth of its updates (scripts/train_in_stages.sh)
+#   BUDGETS_FROM=PAIR each row trains to the budget its PAIR row reached (e.g. en-fr: the issue's
+#                     rule for the other directions), read from PAIR's recorded training command
 #   MAIN_UPDATES      budget of the vmf_main row (default 4000: scripts/main.sh's); its table
 #                     is the ce_word_word row's model's, whose training counts in its time
 #   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
@@ -21,7 +26,10 @@
 #                     the log; the report turns each row's updates into CPU time with them
 #                     (vmf_main needs a finished ce_word_word row: its table, not its training)
 # Resumable: a recorded row is skipped; an interrupted one resumes from its last checkpoint
-# (train.sh RESUME=1). Prints "row i/n" and an ETA from the rows finished in this run.
+# (train.sh RESUME=1). To train a recorded row on to a larger budget, rename its record first
+# (scripts/quality_results.py --results results/seed_table rename --pair P --system ROW --to ROW_N):
+# the row then resumes from its checkpoints, and the renamed record stays as its earlier budget's.
+# Prints "row i/n" and an ETA from the rows finished in this run.
 # Every direction takes the en-fr recipes unchanged (dropout included: train.sh's 0.1 for the
 # CE rows, 0.3 for the others); nothing is tuned per direction.
 set -euo pipefail
@@ -63,6 +71,16 @@ done
 if [ -n "${COST_UPDATES:-}" ] && ! { [[ "$COST_UPDATES" =~ ^[0-9]+$ ]] && [ "$COST_UPDATES" -ge 20 ]; }; then
   echo "seed_table.sh: COST_UPDATES=$COST_UPDATES: give a whole number of at least 20 updates" >&2; exit 2
 fi
+for family in SOFTMAX_UPDATES CONTINUOUS_UPDATES MAIN_UPDATES; do
+  if [ -n "${!family:-}" ] && ! STAGES=${!family} bash "$REPO/scripts/train_in_stages.sh" --check 2> /dev/null; then
+    echo "seed_table.sh: $family='${!family}': give a number of updates, or rising numbers (stages) separated by spaces" >&2
+    exit 2
+  fi
+done
+if [ "$(echo ${MAIN_UPDATES:-} | wc -w)" -gt 1 ]; then
+  echo "seed_table.sh: MAIN_UPDATES='$MAIN_UPDATES': the main job's row takes one budget (its recipe's)" >&2; exit 2
+fi
+STAGES=1 bash "$REPO/scripts/train_in_stages.sh" --check || exit 2  # RISING
 declare -A REUSED=()
 for pair in ${REUSE:-}; do
   row=${pair%%=*}; dir=${pair#*=}
@@ -95,15 +113,21 @@ for row in $ROWS; do
   else
     echo "seed_table.sh: row $i/$n $row"
   fi
+  if [ -n "${BUDGETS_FROM:-}" ]; then
+    budget_of_pair=$(python "$REPO/scripts/seed_table_report.py" --results "$RESULTS" budget-of \
+      --pair "$BUDGETS_FROM" --row "$row") \
+      || { echo "seed_table.sh: BUDGETS_FROM=$BUDGETS_FROM: no budget for $row (above)" >&2; exit 2; }
+  fi
   data="data/multi30k-$variant.$SRC-$TGT"
   DATA_VARIANT=$variant bash "$REPO/scripts/prepare.sh" "$SRC" "$TGT" "$data" > /dev/null
   # one body for every row: post-norm layers, as the en-fr rows were trained (train.sh's vmf
   # default is pre-norm since)
-  env_row=(RESUME=1 PRE_NORM=0 "MAX_UPDATE=${SOFTMAX_UPDATES:-3000}")
+  stages=${SOFTMAX_UPDATES:-3000}
+  env_row=(RESUME=1 PRE_NORM=0)
   if [ "$system" = vmf ]; then
     # the paper's losses alone: the recipe's renormalised term is off unless the row sets it
-    env_row=(RESUME=1 PRE_NORM=0 "MAX_UPDATE=${CONTINUOUS_UPDATES:-5000}" "TIED=$tied"
-             "TABLE=$data/embeddings/$table.$TGT.npz" TABLE_NLL=0)
+    stages=${CONTINUOUS_UPDATES:-5000}
+    env_row=(RESUME=1 PRE_NORM=0 "TIED=$tied" "TABLE=$data/embeddings/$table.$TGT.npz" TABLE_NLL=0)
     if [ "$table" = word2vec ] && [ ! -e "$data/embeddings/word2vec.$TGT.npz" ]; then
       fairseq-vmf-embed --config "$REPO/configs/embeddings/word2vec.yaml" --data "$data" > /dev/null
     fi
@@ -112,21 +136,28 @@ for row in $ROWS; do
       # renormalised term) and its update budget, on the table of the ce_word_word row's model
       # (trained first if it is not there; a reused ce_word_word row's run folder is used as is)
       twin="checkpoints/seed.$SRC-$TGT.ce_word_word"
+      # a twin it trains itself goes to the first softmax stage (the main job's twin budget)
+      twin_budget=${SOFTMAX_UPDATES:-3000}; twin_budget=${twin_budget%% *}
       if [ -L "$twin/checkpoint_last.pt" ]; then twin=$(dirname "$(realpath "$twin/checkpoint_last.pt")"); fi
       twin_table="$data/embeddings/$(basename "$twin").$TGT.npz"
       # a cost run trains nothing: it takes the table of a finished ce_word_word run (written
       # from its checkpoints in seconds if it is not there yet), else it stops
       if [ -n "${COST_UPDATES:-}" ] && [ ! -f "$twin_table" ] && { [ ! -d "$twin" ] \
-          || [ "$(python -m fairseq_vmf.cli.resume_point "$twin" --max-update "${SOFTMAX_UPDATES:-3000}")" != finished ]; }; then
+          || [ "$(python -m fairseq_vmf.cli.resume_point "$twin" --max-update "$twin_budget")" != finished ]; }; then
         echo "seed_table.sh: $row: no twin table $twin_table to measure with, and no finished ce_word_word run in $twin to write it from; run the ce_word_word row first" >&2; exit 2
       fi
-      twin_table=$(RESUME=1 TWIN_MAX_UPDATE="${SOFTMAX_UPDATES:-3000}" \
+      twin_table=$(RESUME=1 TWIN_MAX_UPDATE="$twin_budget" \
         bash "$REPO/scripts/softmax_twin_table.sh" "$SRC" "$TGT" "$data" "$twin" | tail -1)
-      env_row=(RESUME=1 "MAX_UPDATE=${MAIN_UPDATES:-4000}" "TABLE=$twin_table")
+      stages=${MAIN_UPDATES:-4000}
+      env_row=(RESUME=1 "TABLE=$twin_table")
     elif [ "$flags" != - ]; then read -ra row_flags <<< "$flags"; env_row+=("${row_flags[@]}"); fi
   fi
+  if [ -n "${BUDGETS_FROM:-}" ]; then stages=$budget_of_pair; fi
+  read -ra stages <<< "$stages"
   save="checkpoints/seed.$SRC-$TGT.$row"
-  train_command="train.sh $system $data (${env_row[*]})"
+  # a cost run measures, and REUSE compares, the command of the first stage
+  train_command="train.sh $system $data (${env_row[*]} MAX_UPDATE=${stages[0]})"
+  env_row+=("MAX_UPDATE=${stages[0]}")
   if [ -n "${COST_UPDATES:-}" ]; then
     mapfile -t argv < <(env "${env_row[@]}" PRINT_ARGS=1 bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save")
     scratch=$(mktemp -d)
@@ -146,6 +177,10 @@ for row in $ROWS; do
   fi
   if [ -n "${REUSED[$row]+set}" ]; then
     reuse=${REUSED[$row]}
+    if [ "${#stages[@]}" -gt 1 ]; then
+      echo "seed_table.sh: REUSE $row: a reused run is taken as it is; give its family one budget, not stages" >&2
+      exit 2
+    fi
     if [ -e "$save/checkpoint_last.pt" ] && [ ! -L "$save/checkpoint_last.pt" ]; then
       echo "seed_table.sh: REUSE $row=$reuse: $save already holds a training of its own; not replaced" >&2
       exit 2
@@ -157,7 +192,9 @@ for row in $ROWS; do
     for f in checkpoint_best.pt checkpoint_last.pt train.log; do ln -sfn "$(realpath "$reuse/$f")" "$save/$f"; done
     train_command="$train_command, the same training as $reuse (scripts/same_training.py), reused"
   else
-    env "${env_row[@]}" bash "$REPO/scripts/train.sh" "$SRC" "$TGT" "$system" "$data" "$save"
+    unset 'env_row[-1]'  # MAX_UPDATE: train_in_stages.sh sets each stage's
+    env "${env_row[@]}" STAGES="${stages[*]}" bash "$REPO/scripts/train_in_stages.sh" "$SRC" "$TGT" "$system" "$data" "$save"
+    train_command="train.sh $system $data (${env_row[*]} $(cat "$save/stages.txt"))"
   fi
   for run in "test 1" "test 5" "valid 5"; do
     read -r split beam <<< "$run"

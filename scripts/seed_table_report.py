@@ -14,7 +14,8 @@ this script's ``record-cost``): never the wall clock of runs made on different d
 Below the table, beam-5 BLEU at a glance: each of the paper's rows ranked in its direction,
 ours and the paper's, and Spearman's rank correlation between the two orders.
 Then each cell's valid BLEU gained in its last fifth of updates (from its training log), to
-show which cells were still rising at their family's budget.
+show which cells were still rising at their budget; ``late-gain LOG`` prints that gain for one
+training log (scripts/seed_table.sh uses it to decide whether a row trains on to its next stage).
 """
 
 import argparse
@@ -55,6 +56,9 @@ ROWS = {
 # row as softmax_twin.train.log.gz) counts in the row's CPU time, at the other row's cost
 TABLE_FROM = {"vmf_main": "ce_word_word"}
 UPDATES = re.compile(r"num_updates[ =](\d+)")
+# the budget a row trained to, in the training command seed_table.sh records (the last one wins:
+# a row trained in stages names each)
+BUDGET = re.compile(r"MAX_UPDATE=(\d+)")
 # the plugin's own line for continuous models, else fairseq's (which writes 2,963,456)
 TRAINABLE = [re.compile(r"model: (\d+) trainable"),
              re.compile(r"num\. shared model params: [\d,]+ \(num\. trained: ([\d,]+)\)")]
@@ -69,6 +73,11 @@ def _log_text(results: Path, pair: str, row: str, name: str = "train.log.gz"):
         return None
     with gzip.open(log, "rt", encoding="utf-8", errors="replace") as handle:
         return handle.read()
+
+
+def budget(train_command):
+    found = BUDGET.findall(train_command or "")
+    return int(found[-1]) if found else None
 
 
 def trainable_parameters(text):
@@ -124,7 +133,8 @@ def build(results: Path):
             log = _log_text(results, pair, name)
             entry["directions"][pair] = {
                 "bleu_greedy": greedy["bleu"] if greedy else None, "bleu_beam5": beam5["bleu"],
-                "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "hyp_beam5": beam5["hyp"],
+                "chrf_beam5": beam5["chrf"], "updates": beam5["updates"], "budget": budget(beam5.get("train_command")),
+                "hyp_beam5": beam5["hyp"],
                 "trainable_parameters": trainable_parameters(log), "dropout": dropout(log),
                 "cpu_minutes": None, "valid_gain_last_fifth": late_gain(log),
             }
@@ -144,17 +154,18 @@ def build(results: Path):
     return table, signature
 
 
-def markdown(table, signature) -> str:
+def markdown(table, signature, results: Path = REPO / "results" / "seed_table") -> str:
     cell = lambda v: "-" if v is None else f"{v}"  # noqa: E731
     lines = ["# The seed paper's table on Multi30k (test_2016_flickr)", "",
-             "Made by `python scripts/seed_table_report.py` from `results/seed_table/summary.json` "
-             "(rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: BLEU greedy / beam 5, "
-             "chrF (beam 5), updates of the decoded checkpoint, training CPU minutes (updates x the "
+             f"Made by `python scripts/seed_table_report.py{_results_flag(results)}` from "
+             f"`{_shown(results)}/summary.json` (rows recorded by `scripts/seed_table.sh SRC TGT`). Per direction: "
+             "BLEU greedy / beam 5, chrF (beam 5), updates of the decoded checkpoint (best on valid) of the row's "
+             "budget, training CPU minutes (updates x the "
              "row's seconds per update, measured side by side: `per_update_cost.json`; a row whose table "
              "is another row's model adds that model's training); trainable parameters (per direction "
              "where they differ); the paper's BLEU (IWSLT'16 data, not comparable in value: compare rankings).", "",
              "| row | emb. | tied | segmentation | loss | " + " | ".join(
-                 f"{d} greedy / beam 5 / chrF / updates / CPU min" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
+                 f"{d} greedy / beam 5 / chrF / updates of budget / CPU min" for d in DIRECTIONS) + " | params | paper fr-en / de-en / en-fr |",
              "|" + "---|" * (7 + len(DIRECTIONS))]
     for e in table:
         dirs = []
@@ -163,6 +174,8 @@ def markdown(table, signature) -> str:
             r = e["directions"].get(d)
             dirs.append("not run" if r is None else
                         f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}"
+                        + ("" if r.get("budget") is None else f" of {r['budget']}")
+                        + 
                         f" / {cell(r.get('cpu_minutes'))}")
             if r is not None and r.get("trainable_parameters") is not None:
                 params[d] = r["trainable_parameters"]
@@ -181,6 +194,15 @@ def markdown(table, signature) -> str:
             for value, cells in sorted(by_dropout.items(), key=lambda kv: -len(kv[1]))) + "."]
     lines += ["", f"sacreBLEU signature: {signature or '(no row recorded yet)'}", ""]
     return "\n".join(lines + at_a_glance(table) + still_rising(table))
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def _results_flag(results: Path) -> str:
+    return "" if results.resolve() == (REPO / "results" / "seed_table").resolve() else f" --results {_shown(results)}"
 
 
 def per_direction(title, table, cell):
@@ -272,7 +294,32 @@ def main():
     cost.add_argument("--updates-per-s", required=True, type=float)
     cost.add_argument("--updates-run", required=True, type=int)
     cost.add_argument("--log", required=True)
+    gain = commands.add_parser("late-gain", help="print a training log's valid BLEU gained in its last fifth "
+                                                 "of updates ('none' without valid lines)")
+    gain.add_argument("log", type=Path, help="fairseq-train's log (plain or .gz)")
+    budget_of = commands.add_parser("budget-of", help="print the budget (MAX_UPDATE) a recorded row trained to")
+    budget_of.add_argument("--pair", required=True)
+    budget_of.add_argument("--row", required=True)
     args = parser.parse_args()
+    if args.command == "budget-of":
+        path = args.results / "summary.json"
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"] if path.is_file() else []
+        found = [budget(r.get("train_command")) for r in rows if r["pair"] == args.pair and r["system"] == args.row
+                 and r["split"] == "test" and r["beam"] == 5]
+        if not found or found[0] is None:
+            raise SystemExit(f"seed_table_report budget-of: {path} has no recorded {args.pair} {args.row} row with "
+                             f"its budget (MAX_UPDATE); run that row first (scripts/seed_table.sh "
+                             f"{args.pair.replace('-', ' ')} {args.row})")
+        print(found[0])
+        return
+    if args.command == "late-gain":
+        if not args.log.is_file():
+            raise SystemExit(f"seed_table_report late-gain: {args.log}: no such training log")
+        opener = gzip.open if args.log.suffix == ".gz" else open
+        with opener(args.log, "rt", encoding="utf-8", errors="replace") as handle:
+            found = late_gain(handle.read())
+        print("none" if found is None else found)
+        return
     if args.command == "record-cost":
         if not args.updates_per_s > 0:
             raise SystemExit(f"seed_table_report: --updates-per-s {args.updates_per_s}: must be positive")
@@ -286,7 +333,7 @@ def main():
     out = args.out or args.results
     out.with_suffix(".json").write_text(json.dumps({"signature": signature, "rows": table}, indent=1) + "\n",
                                         encoding="utf-8")
-    out.with_suffix(".md").write_text(markdown(table, signature), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(table, signature, args.results), encoding="utf-8")
     print(f"seed_table_report: {out.with_suffix('.md')}")
 
 

@@ -274,6 +274,7 @@ def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_
     rows = json.loads((results / "summary.json").read_text())["rows"]
     assert {(r["system"], r["split"], r["beam"], r["updates"]) for r in rows} == \
         {("vmf_main", "test", 1, 3), ("vmf_main", "test", 5, 3), ("vmf_main", "valid", 5, 3)}
+    assert all(r["train_command"].endswith("MAX_UPDATE=3)") for r in rows)  # the budget the report shows
     with gzip.open(results / "en-fr" / "vmf_main" / "train.log.gz", "rt") as log:
         text = log.read()
     # the main job's settings, not the paper rows' post-norm body without the renormalised term
@@ -294,3 +295,45 @@ def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_
     assert table.is_file() and (twin / "train.log").read_text() == twin_log
     cost = json.loads((results / "per_update_cost.json").read_text())["en-fr"]["vmf_main"]
     assert cost["updates_run"] == 20
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"CONTINUOUS_UPDATES": "8000 6000"}, "CONTINUOUS_UPDATES='8000 6000': give a number of updates, or rising"),
+    ({"SOFTMAX_UPDATES": "3000 x"}, "SOFTMAX_UPDATES='3000 x'"),
+    ({"SOFTMAX_UPDATES": "0"}, "SOFTMAX_UPDATES='0'"),
+    ({"MAIN_UPDATES": "4000 6000"}, "the main job's row takes one budget"),
+    ({"RISING": "half"}, "RISING=half: give a BLEU difference"),
+    ({"BUDGETS_FROM": "de-en"}, "results/seed_table/summary.json has no recorded de-en ce_word_word row"),
+])
+def test_budgets_are_checked_before_any_work(tmp_path, setting, message):
+    result = run(["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word"], cwd=tmp_path,
+                 env=recipe_env(**setting))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_trains_on_through_its_stages_while_valid_bleu_rises(cost_run, tmp_path):
+    """train_in_stages.sh on the 200 prepared lines (5 updates an epoch, validated each epoch;
+    valid BLEU stays 0): it stops at the first stage whose last-fifth gain is under RISING, and a
+    second call resumes the run and goes on stage by stage to the cap."""
+    work, env = cost_run
+    data, save = "data/multi30k-word_word.en-fr", tmp_path / "run"
+    script = ["bash", str(REPO / "scripts/train_in_stages.sh"), "en", "fr", "softmax", data, str(save)]
+    stopped = run(script, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0.5"})
+    assert stopped.returncode == 0, stopped.stderr[-3000:]
+    assert "valid BLEU rose 0.0 (< 0.5, or no valid lines) in the last fifth of 10 updates: stopped there" \
+        in stopped.stdout
+    assert (save / "stages.txt").read_text() == \
+        "MAX_UPDATE=10, stages 10 15: valid BLEU rose 0.0 in the last fifth of 10 updates\n"
+    log = (save / "train.log").read_text()
+    assert "num_updates 10 " in log and "num_updates 11 " not in log
+    # RISING=0: any gain is enough, so the run resumes and trains on to the cap
+    capped = run(script, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0"})
+    assert capped.returncode == 0, capped.stderr[-3000:]
+    assert "(>= 0) in the last fifth of 10 updates" in capped.stdout
+    assert (save / "stages.txt").read_text().startswith("MAX_UPDATE=15, stages 10 15: valid BLEU rose 0.0 ")
+    assert "num_updates 15 " in (save / "train.log").read_text()
+    for setting, message in (({"STAGES": ""}, "STAGES='': give a number"), ({"STAGES": "20 10"}, "STAGES='20 10'"),
+                             ({"STAGES": "10", "RISING": "-1"}, "RISING=-1: give a BLEU difference")):
+        refused = run(script, cwd=work, env={**env, **setting})
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr

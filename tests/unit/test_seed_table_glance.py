@@ -87,3 +87,53 @@ def test_still_rising_shows_each_cell_signed():
     table = [{"row": "w2v_l2", "directions": {"en-fr": {"valid_gain_last_fifth": 2.35},
                                                "fr-en": {"valid_gain_last_fifth": None}}}]
     assert "| w2v_l2 | - | not run | +2.35 |" in report.still_rising(table)
+
+
+def test_late_gain_command_reads_plain_and_gzipped_logs(tmp_path):
+    """seed_table.sh decides from this output whether a row trains on to its next stage."""
+    import gzip
+    import subprocess
+    import sys
+    text = "\n".join(valid_line(u, b) for u, b in [(1000, 20.0), (3000, 30.0), (4902, 31.5), (5000, 31.0)]) + "\n"
+    (tmp_path / "train.log").write_text(text)
+    with gzip.open(tmp_path / "train.log.gz", "wt") as log:
+        log.write(text)
+    (tmp_path / "empty.log").write_text("Namespace(dropout=0.3)\n")
+    script = [sys.executable, str(REPO / "scripts" / "seed_table_report.py"), "late-gain"]
+    for name, printed in (("train.log", "1.5"), ("train.log.gz", "1.5"), ("empty.log", "none")):
+        done = subprocess.run(script + [str(tmp_path / name)], capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.strip() == printed, (name, done.stdout, done.stderr)
+    missing = subprocess.run(script + [str(tmp_path / "nope.log")], capture_output=True, text=True)
+    assert missing.returncode != 0 and "nope.log: no such training log" in missing.stderr
+
+
+@pytest.mark.parametrize("command, budget", [
+    ("scripts/seed_table.sh en fr w2v_l2: train.sh vmf data/x (RESUME=1 PRE_NORM=0 MAX_UPDATE=5000 TIED=0)", 5000),
+    # a row trained in stages names the stage it stopped at
+    ("... (RESUME=1 TIED=1 MAX_UPDATE=12000), stages 8000 12000 16000: valid BLEU rose 0.2 in the last fifth "
+     "of 12000 updates", 12000),
+    ("train.sh vmf data/x (RESUME=1)", None),
+    (None, None),
+])
+def test_budget_is_read_from_the_recorded_training_command(command, budget):
+    assert report.budget(command) == budget
+
+
+def test_budget_of_prints_the_budget_another_pair_reached(tmp_path):
+    """seed_table.sh BUDGETS_FROM=PAIR trains each row to what this prints for PAIR's row."""
+    import json
+    import subprocess
+    import sys
+    rows = [{"pair": "en-fr", "system": "w2v_l2", "split": "test", "beam": b,
+             "train_command": f"scripts/seed_table.sh en fr w2v_l2: train.sh vmf d (TIED=0 MAX_UPDATE={n}), stages "
+                              "8000 12000 16000: valid BLEU rose 0.3 in the last fifth of 12000 updates"}
+            for b, n in ((1, 12000), (5, 12000))]
+    rows.append({**rows[1], "system": "w2v_cosine", "train_command": "train.sh vmf d (TIED=0)"})
+    (tmp_path / "summary.json").write_text(json.dumps({"rows": rows}))
+    script = [sys.executable, str(REPO / "scripts" / "seed_table_report.py"), "--results", str(tmp_path), "budget-of",
+              "--pair", "en-fr", "--row"]
+    found = subprocess.run(script + ["w2v_l2"], capture_output=True, text=True)
+    assert found.returncode == 0 and found.stdout == "12000\n", found.stderr
+    for row in ("w2v_cosine", "w2v_max_margin"):  # no budget recorded; no row
+        missing = subprocess.run(script + [row], capture_output=True, text=True)
+        assert missing.returncode != 0 and f"has no recorded en-fr {row} row with its budget" in missing.stderr
