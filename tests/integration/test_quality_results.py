@@ -109,3 +109,32 @@ def test_another_seed_is_its_own_row_and_keeps_the_first_seeds_files(tmp_path):
     assert refused.returncode == 1 and "test.beam5.txt is not a file in" in refused.stderr
     assert (results / "en-fr" / "main_old").is_dir() and not (results / "en-fr" / "main_new").exists()
     assert json.loads((results / "summary.json").read_text())["rows"] == rows
+
+
+def test_rows_recorded_outside_the_repository_can_be_renamed_and_rescored(tmp_path):
+    """A relative --results from a folder outside the checkout (as scripts/seed_table.sh passes
+    it) is stored as an absolute path: a path relative to that folder would be read from the
+    repository root by ``table`` and ``rename``."""
+    references = ["Un chien court .", "Un homme lit ."]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with gzip.open(raw / "test_2016_flickr.fr.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(references) + "\n")
+    (tmp_path / "test.fr").write_text("\n".join(references) + "\n", encoding="utf-8")
+    save = tmp_path / "save"
+    save.mkdir()
+    (save / "train.log").write_text("log\n", encoding="utf-8")
+    torch.save({"optimizer_history": [{"num_updates": 7}]}, save / "checkpoint_best.pt")
+    (save / "test.beam5.txt").write_text("\n".join(references) + "\n", encoding="utf-8")
+    (save / "test.beam5.command").write_text("fairseq-generate\n", encoding="utf-8")
+    added = run([command("python"), SCRIPT, "--results", "results", "add", "--pair", "en-fr", "--system", "ce",
+                 "--split", "test", "--beam", "5", "--save-dir", "save", "--output", "save/test.beam5",
+                 "--ref", "test.fr", "--train-command", "train.sh"], cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    hyp = Path(json.loads((tmp_path / "results" / "summary.json").read_text())["rows"][0]["hyp"])
+    assert hyp == tmp_path / "results" / "en-fr" / "ce" / "test.beam5.txt"
+    renamed = run([command("python"), SCRIPT, "--results", "results", "rename", "--pair", "en-fr", "--system", "ce",
+                   "--to", "ce_old"], cwd=tmp_path)
+    assert renamed.returncode == 0, renamed.stderr
+    table = run([command("python"), SCRIPT, "--results", str(tmp_path / "results"), "table", "--raw-dir", str(raw)])
+    assert table.returncode == 0 and "| en-fr | ce_old | test | 5 | 100.00 |" in table.stdout, table.stderr
