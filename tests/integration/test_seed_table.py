@@ -25,8 +25,9 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
                   "continuous output layer: 38400 trainable parameters ...; model: 2345678 trainable\n")
     rows = [{"pair": "en-fr", "system": "ft_vmf_reg12_tied", "split": "test", "beam": b, "bleu": v, "chrf": 60.0 + b,
              "signature": "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", "updates": 5000,
-             "hyp": f"h{b}.txt"} for b, v in ((1, 40.5), (5, 41.25))]
-    rows.append({**rows[1], "system": "ce_word_word", "pair": "fr-en", "bleu": 50.0})
+             "hyp": f"h{b}.txt", "train_command": "scripts/seed_table.sh en fr ft_vmf_reg12_tied: train.sh vmf d "
+                                                  "(RESUME=1 TIED=1 MAX_UPDATE=5000)"} for b, v in ((1, 40.5), (5, 41.25))]
+    rows.append({**rows[1], "system": "ce_word_word", "pair": "fr-en", "bleu": 50.0, "train_command": "train.sh"})
     (results / "fr-en" / "ce_word_word").mkdir(parents=True)
     with gzip.open(results / "fr-en" / "ce_word_word" / "train.log.gz", "wt") as log:  # fairseq's own lines
         log.write("Namespace(attention_dropout=0.0, dropout=0.1)\n"
@@ -45,12 +46,13 @@ def test_report_arranges_recorded_rows_in_the_paper_order(tmp_path):
     assert [r["row"] for r in table][:3] == ["ce_word_word", "ce_word_bpe", "ce_bpe_bpe"] and len(table) == 16
     tied = next(r for r in table if r["row"] == "ft_vmf_reg12_tied")
     assert tied["directions"]["en-fr"] == {"bleu_greedy": 40.5, "bleu_beam5": 41.25, "chrf_beam5": 65.0,
-                                           "updates": 5000, "hyp_beam5": "h5.txt", "trainable_parameters": 2345678,
-                                           "dropout": 0.3, "cpu_minutes": 52.1, "valid_gain_last_fifth": None}
+                                           "updates": 5000, "budget": 5000, "hyp_beam5": "h5.txt",
+                                           "trainable_parameters": 2345678, "dropout": 0.3, "cpu_minutes": 52.1,
+                                           "valid_gain_last_fifth": None}
     assert tied["paper_bleu"] == {"fr-en": 32.1, "de-en": 25.1, "en-fr": 31.7}
     markdown = (tmp_path / "seed_table.md").read_text()
     assert "| ft_vmf_reg12_tied | fastText | yes | word->emb | NLLvMF reg1+reg2 | not run | not run | " \
-           "40.5 / 41.25 / 65.0 / 5000 / 52.1 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
+           "40.5 / 41.25 / 65.0 / 5000 of 5000 / 52.1 | 2345678 | 32.1 / 25.1 / 31.7 |" in markdown
     # fr-en comes first; a row without its greedy decode shows "-" there
     assert "| ce_word_word | - | no | word->word | CE | - / 50.0 / 65.0 / 5000 / - | not run | not run | 2963456 |" \
         in markdown
@@ -174,8 +176,9 @@ def cost_run(multi30k_dir, tmp_path_factory):
 
 def test_rows_measure_and_reuse_through_the_script(cost_run):
     """The script end to end on 200 lines: COST_UPDATES measures a row's own command; a run
-    trained by train.sh with the row's settings is taken by REUSE only when the row's command is
-    the one it was trained with, and the row's decodes are recorded from it."""
+    trained with the row's settings (by train_in_stages.sh, which stops it at its first stage) is
+    taken by REUSE only when the row's command is the one it was trained with, and the row's
+    decodes are recorded from it; train_in_stages.sh then resumes the run to its cap."""
     work, env = cost_run
     script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr", "ce_word_word"]
     results = work / "results" / "seed_table"
@@ -185,24 +188,45 @@ def test_rows_measure_and_reuse_through_the_script(cost_run):
         assert "num_updates 20" in log.read()
     assert not (results / "summary.json").exists() and not (work / "checkpoints").exists()
 
+    # the earlier run, trained in stages (scripts/train_in_stages.sh; 5 updates an epoch, validated each
+    # epoch, valid BLEU 0 throughout): it stops at the first stage whose last-fifth gain is under RISING
     data, earlier = "data/multi30k-word_word.en-fr", work / "earlier_run"
-    trained = run(["bash", str(REPO / "scripts/train.sh"), "en", "fr", "softmax", data, str(earlier)], cwd=work,
-                  env={**env, "MAX_UPDATE": "4"})
+    in_stages = ["bash", str(REPO / "scripts/train_in_stages.sh"), "en", "fr", "softmax", data, str(earlier)]
+    trained = run(in_stages, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0.5"})
     assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "valid BLEU rose 0.0 (< 0.5, or no valid lines) in the last fifth of 10 updates: stopped there" \
+        in trained.stdout
+    assert (earlier / "stages.txt").read_text() == \
+        "MAX_UPDATE=10, stages 10 15: valid BLEU rose 0.0 in the last fifth of 10 updates\n"
+    log = (earlier / "train.log").read_text()
+    assert "num_updates 10 " in log and "num_updates 11 " not in log
     before = sorted(p.name for p in earlier.iterdir())
-    refused = run(script, cwd=work, env={**env, "SOFTMAX_UPDATES": "5", "REUSE": f"ce_word_word={earlier}"})
-    assert refused.returncode == 2 and "optimization.max_update: 4 in the run, 5 in the command" in refused.stdout
+    refused = run(script, cwd=work, env={**env, "SOFTMAX_UPDATES": "11", "REUSE": f"ce_word_word={earlier}"})
+    assert refused.returncode == 2 and "optimization.max_update: 10 in the run, 11 in the command" in refused.stdout
     assert "not this row's training" in refused.stderr and not (work / "checkpoints").exists()
-    reused = run(script, cwd=work, env={**env, "REUSE": f"ce_word_word={earlier}"})
+    # a reused run is taken as it is: one budget, not stages
+    staged = run(script, cwd=work, env={**env, "SOFTMAX_UPDATES": "10 15", "REUSE": f"ce_word_word={earlier}"})
+    assert staged.returncode == 2 and "give its family one budget, not stages" in staged.stderr
+    reused = run(script, cwd=work, env={**env, "SOFTMAX_UPDATES": "10", "REUSE": f"ce_word_word={earlier}"})
     assert reused.returncode == 0, reused.stderr[-3000:]
     rows = json.loads((results / "summary.json").read_text())["rows"]
     assert {(r["split"], r["beam"]) for r in rows} == {("test", 1), ("test", 5), ("valid", 5)}
-    assert all(r["updates"] == 4 and f"the same training as {earlier}" in r["train_command"] for r in rows)
+    assert all(r["updates"] == 10 and f"the same training as {earlier}" in r["train_command"] for r in rows)
     row_dir = work / "checkpoints" / "seed.en-fr.ce_word_word"
     assert (row_dir / "checkpoint_best.pt").resolve() == (earlier / "checkpoint_best.pt").resolve()
     # the decodes are the row's own files; the reused run's folder is as it was
     assert (row_dir / "test.beam5.txt").is_file() and not (row_dir / "test.beam5.txt").is_symlink()
     assert sorted(p.name for p in earlier.iterdir()) == before
+    # RISING=0: any gain is enough, so the run resumes and trains on to the cap
+    capped = run(in_stages, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0"})
+    assert capped.returncode == 0, capped.stderr[-3000:]
+    assert "(>= 0) in the last fifth of 10 updates" in capped.stdout
+    assert (earlier / "stages.txt").read_text().startswith("MAX_UPDATE=15, stages 10 15: valid BLEU rose 0.0 ")
+    assert "num_updates 15 " in (earlier / "train.log").read_text()
+    for setting, message in (({"STAGES": ""}, "STAGES='': give a number"), ({"STAGES": "20 10"}, "STAGES='20 10'"),
+                             ({"STAGES": "10", "RISING": "-1"}, "RISING=-1: give a BLEU difference")):
+        refused = run(in_stages, cwd=work, env={**env, **setting})
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
 
 
 def test_a_row_with_several_flags_passes_each_to_train_sh(multi30k_dir, tmp_path, cost_run):
@@ -311,29 +335,3 @@ def test_budgets_are_checked_before_any_work(tmp_path, setting, message):
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []
 
-
-def test_a_run_trains_on_through_its_stages_while_valid_bleu_rises(cost_run, tmp_path):
-    """train_in_stages.sh on the 200 prepared lines (5 updates an epoch, validated each epoch;
-    valid BLEU stays 0): it stops at the first stage whose last-fifth gain is under RISING, and a
-    second call resumes the run and goes on stage by stage to the cap."""
-    work, env = cost_run
-    data, save = "data/multi30k-word_word.en-fr", tmp_path / "run"
-    script = ["bash", str(REPO / "scripts/train_in_stages.sh"), "en", "fr", "softmax", data, str(save)]
-    stopped = run(script, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0.5"})
-    assert stopped.returncode == 0, stopped.stderr[-3000:]
-    assert "valid BLEU rose 0.0 (< 0.5, or no valid lines) in the last fifth of 10 updates: stopped there" \
-        in stopped.stdout
-    assert (save / "stages.txt").read_text() == \
-        "MAX_UPDATE=10, stages 10 15: valid BLEU rose 0.0 in the last fifth of 10 updates\n"
-    log = (save / "train.log").read_text()
-    assert "num_updates 10 " in log and "num_updates 11 " not in log
-    # RISING=0: any gain is enough, so the run resumes and trains on to the cap
-    capped = run(script, cwd=work, env={**env, "STAGES": "10 15", "RISING": "0"})
-    assert capped.returncode == 0, capped.stderr[-3000:]
-    assert "(>= 0) in the last fifth of 10 updates" in capped.stdout
-    assert (save / "stages.txt").read_text().startswith("MAX_UPDATE=15, stages 10 15: valid BLEU rose 0.0 ")
-    assert "num_updates 15 " in (save / "train.log").read_text()
-    for setting, message in (({"STAGES": ""}, "STAGES='': give a number"), ({"STAGES": "20 10"}, "STAGES='20 10'"),
-                             ({"STAGES": "10", "RISING": "-1"}, "RISING=-1: give a BLEU difference")):
-        refused = run(script, cwd=work, env={**env, **setting})
-        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
