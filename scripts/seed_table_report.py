@@ -175,8 +175,7 @@ def markdown(table, signature, results: Path = REPO / "results" / "seed_table") 
             dirs.append("not run" if r is None else
                         f"{cell(r['bleu_greedy'])} / {r['bleu_beam5']} / {r['chrf_beam5']} / {r['updates']}"
                         + ("" if r.get("budget") is None else f" of {r['budget']}")
-                        + 
-                        f" / {cell(r.get('cpu_minutes'))}")
+                        + f" / {cell(r.get('cpu_minutes'))}")
             if r is not None and r.get("trainable_parameters") is not None:
                 params[d] = r["trainable_parameters"]
         params = (None if not params else next(iter(params.values())) if len(set(params.values())) == 1
