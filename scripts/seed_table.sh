@@ -12,8 +12,9 @@
 #                     (default 0.5) in the last fifth of its updates (scripts/train_in_stages.sh)
 #   BUDGETS_FROM=PAIR each row trains to the budget its PAIR row reached (e.g. en-fr: the issue's
 #                     rule for the other directions), read from PAIR's recorded training command
-#   MAIN_UPDATES      budget of the vmf_main row (default 4000: scripts/main.sh's); its table
-#                     is the ce_word_word row's model's, whose training counts in its time
+#   MAIN_UPDATES      budget of the vmf_main row (default 4000: scripts/main.sh's), or stages as
+#                     above (the table at convergence); its table is the ce_word_word row's
+#                     model's, as that row's folder holds it, and that training counts in its time
 #   BODY, SEED, RAW_DIR ... as train.sh / prepare.sh
 #   REUSE="ROW=DIR ..."  take a finished run in DIR as ROW's training instead of training it
 #                     again (e.g. REUSE="vmf_recipe=checkpoints/en-fr.vmf" after the main job): it
@@ -77,9 +78,6 @@ for family in SOFTMAX_UPDATES CONTINUOUS_UPDATES MAIN_UPDATES; do
     exit 2
   fi
 done
-if [ "$(echo ${MAIN_UPDATES:-} | wc -w)" -gt 1 ]; then
-  echo "seed_table.sh: MAIN_UPDATES='$MAIN_UPDATES': the main job's row takes one budget (its recipe's)" >&2; exit 2
-fi
 STAGES=1 bash "$REPO/scripts/train_in_stages.sh" --check || exit 2  # RISING
 declare -A REUSED=()
 for pair in ${REUSE:-}; do
