@@ -280,9 +280,9 @@ def test_report_counts_the_twin_training_in_the_main_rows_time(tmp_path):
 def test_main_row_takes_its_table_from_the_ce_word_word_model(multi30k_dir, tmp_path):
     """vmf_main end to end on 200 lines: the twin is trained in the ce_word_word row's folder
     (its table written from it), the row trains in stages (MAIN_UPDATES, as at convergence) with
-    train.sh's vmf defaults on that table, its
-    twin's log is committed beside it, and the ce_word_word row then decodes that same run; a cost
-    run takes the finished twin's table (written again from its checkpoints), never trains it."""
+    train.sh's vmf defaults on that table, its twin's log is committed beside it, and the
+    ce_word_word row then decodes that same run; a cost run takes the finished twin's table
+    (written again from its checkpoints), never trains it."""
     raw = small_raw_corpus(multi30k_dir, tmp_path / "raw")
     env = recipe_env(RAW_DIR=str(raw), **SMALL_ROWS_ENV, MAIN_UPDATES="5 10", RISING="0")
     script = ["bash", str(REPO / "scripts/seed_table.sh"), "en", "fr"]
