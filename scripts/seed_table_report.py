@@ -47,7 +47,7 @@ ROWS = {
     "ft_vmf_reg12": ("fastText", "no", "word->emb", "NLLvMF reg1+reg2", (30.4, 23.4, 27.6)),
     "ft_vmf_reg12_tied": ("fastText", "yes", "word->emb", "NLLvMF reg1+reg2", (32.1, 25.1, 31.7)),
     "adaptive_softmax": ("-", "no", "word->word", "adaptive softmax", (None, None, None)),
-    "vmf_recipe": ("fastText mixed half random", "no", "word->emb",
+    "vmf_recipe": ("fastText, every row mixed with random (weight 0.5)", "no", "word->emb",
                    "NLLvMF reg1+reg2 + renormalised x10 (this project)", (None, None, None)),
     "vmf_main": ("the ce_word_word row's output embeddings", "no", "word->emb",
                  "NLLvMF reg1+reg2 + renormalised x10, pre-norm layers (the main job)", (None, None, None)),
