@@ -1,0 +1,1 @@
+fairseq-generate data/multi30k-word_word.en-fr/bin --source-lang en --target-lang fr --user-dir /work/main/fairseq_vmf --task translation_vmf --path checkpoints/probe.en-fr.ft_vmf_reg12_tied_16k/checkpoint_best.pt --gen-subset test --beam 5 --max-len-a 1.2 --max-len-b 10 --batch-size 64 --required-batch-size-multiple 1 --num-workers 0 
