@@ -1,0 +1,1 @@
+fairseq-generate data/multi30k-word_word.fr-en/bin --source-lang fr --target-lang en --user-dir /work/main/fairseq_vmf --task translation_vmf --path checkpoints/seed.fr-en.vmf_main/checkpoint_avg_last5.pt --gen-subset test --beam 5 --max-len-a 1.2 --max-len-b 10 --batch-size 64 --required-batch-size-multiple 1 --num-workers 0 
